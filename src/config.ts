@@ -1,0 +1,94 @@
+import { z } from "zod";
+
+// The only reader of the environment: parsed and validated once, then frozen and passed down.
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+const seconds = z.coerce.number().int().positive();
+const optionalUrl = z
+  .string()
+  .url()
+  .optional()
+  .transform((v) => (v ? v.replace(/\/+$/, "") : undefined));
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  SQLITE_PATH: z.string().min(1).default("./data/fiko.sqlite"),
+  DATABASE_URL: z.string().startsWith("postgres").optional(),
+  REDIS_URL: z.string().startsWith("redis").optional(),
+  JWT_SECRET: z.string().min(16, "JWT_SECRET must be at least 16 characters").optional(),
+  ACCESS_TOKEN_TTL: seconds.default(3600),
+  REFRESH_TOKEN_TTL: seconds.default(7 * 24 * 3600),
+  ALLOW_REGISTRATION: bool.default(true),
+  PUBLIC_URL: optionalUrl,
+  TELEGRAM_API_ROOT: z.string().url().default("https://api.telegram.org"),
+  INSTAGRAM_API_ROOT: z.string().url().default("https://graph.instagram.com"),
+  INSTAGRAM_API_VERSION: z.string().default("v21.0"),
+  INSTAGRAM_APP_SECRET: z.string().min(1).optional(),
+  INSTAGRAM_VERIFY_TOKEN: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  WS_PING_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
+  DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  DELIVERY_BASE_DELAY_MS: z.coerce.number().int().positive().default(1000),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  sqlitePath: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  /** Undefined until `main` fills it from the data directory (never in production). */
+  jwtSecret: string | undefined;
+  accessTokenTtl: number;
+  refreshTokenTtl: number;
+  allowRegistration: boolean;
+  publicUrl: string | undefined;
+  telegramApiRoot: string;
+  instagramApiRoot: string;
+  instagramApiVersion: string;
+  instagramAppSecret: string | undefined;
+  instagramVerifyToken: string | undefined;
+  logLevel: string;
+  wsPingIntervalMs: number;
+  deliveryMaxAttempts: number;
+  deliveryBaseDelayMs: number;
+  shutdownGraceMs: number;
+}
+
+/** Parses an environment (process.env in production, a plain object in tests). */
+export function loadConfig(env: Record<string, string | undefined>): Readonly<Config> {
+  // Empty strings mean "unset", as in most shells' `FOO= cmd`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ""));
+  const result = schema.safeParse(present);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n  ${problems.join("\n  ")}`);
+  }
+  const e = result.data;
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    sqlitePath: e.SQLITE_PATH,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    jwtSecret: e.JWT_SECRET,
+    accessTokenTtl: e.ACCESS_TOKEN_TTL,
+    refreshTokenTtl: e.REFRESH_TOKEN_TTL,
+    allowRegistration: e.ALLOW_REGISTRATION,
+    publicUrl: e.PUBLIC_URL,
+    telegramApiRoot: e.TELEGRAM_API_ROOT.replace(/\/+$/, ""),
+    instagramApiRoot: e.INSTAGRAM_API_ROOT.replace(/\/+$/, ""),
+    instagramApiVersion: e.INSTAGRAM_API_VERSION,
+    instagramAppSecret: e.INSTAGRAM_APP_SECRET,
+    instagramVerifyToken: e.INSTAGRAM_VERIFY_TOKEN,
+    logLevel: e.LOG_LEVEL,
+    wsPingIntervalMs: e.WS_PING_INTERVAL_MS,
+    deliveryMaxAttempts: e.DELIVERY_MAX_ATTEMPTS,
+    deliveryBaseDelayMs: e.DELIVERY_BASE_DELAY_MS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+  });
+}

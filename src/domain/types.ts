@@ -1,0 +1,133 @@
+// Domain records as the core sees them: camelCase, times in epoch milliseconds.
+// The wire shapes (snake_case, ISO times) are made from these in `views.ts` only.
+
+export const MESSAGE_TYPES = ["customer", "support", "AI", "marketing"] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+
+export const CONVERSATION_STATUSES = [
+  "active",
+  "support_active",
+  "marketing_active",
+  "closed",
+] as const;
+export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
+
+export const DELIVERY_STATUSES = ["received", "pending", "sent", "failed"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export const PLATFORMS = ["telegram", "instagram"] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+export interface User {
+  id: number;
+  username: string;
+  firstName: string;
+  lastName: string;
+  createdAt: number;
+}
+
+export interface UserWithPassword extends User {
+  passwordHash: string;
+}
+
+export interface Customer {
+  id: number;
+  ownerId: number;
+  source: Platform;
+  /** The customer's id on the platform (Telegram user id, Instagram-scoped id). */
+  externalId: string;
+  firstName: string;
+  lastName: string;
+  username: string | null;
+  profilePicture: string | null;
+  createdAt: number;
+}
+
+export interface MessageSender {
+  id: number;
+  username: string;
+}
+
+export interface Message {
+  id: string;
+  conversationId: string;
+  seq: number;
+  content: string;
+  type: MessageType;
+  customer: Customer;
+  sender: MessageSender | null;
+  isAiResponse: boolean;
+  isAnswered: boolean;
+  deliveryStatus: DeliveryStatus;
+  deliveryError: string | null;
+  clientId: string | null;
+  createdAt: number;
+}
+
+export interface LastMessage {
+  id: string;
+  content: string;
+  type: MessageType;
+  createdAt: number;
+}
+
+export interface Conversation {
+  id: string;
+  ownerId: number;
+  channelId: string | null;
+  title: string;
+  status: ConversationStatus;
+  source: Platform;
+  customer: Customer;
+  priority: number;
+  /** Highest seq stored so far; 0 for a conversation without messages. */
+  lastSeq: number;
+  createdAt: number;
+  updatedAt: number;
+  lastMessage: LastMessage | null;
+  unreadCount: number;
+}
+
+export interface ChannelCredentials {
+  /** Telegram bot token. */
+  botToken?: string;
+  /** Telegram webhook secret (`X-Telegram-Bot-Api-Secret-Token`). */
+  secretToken?: string;
+  /** Instagram access token. */
+  accessToken?: string;
+}
+
+export interface Channel {
+  id: string;
+  ownerId: number;
+  platform: Platform;
+  /** Display name: the bot's @username or the Instagram account name. */
+  name: string;
+  /** Telegram bot id or Instagram account id; unique per platform. */
+  externalId: string;
+  /** Secrets. Never serialized to clients or logs. */
+  credentials: ChannelCredentials;
+  /** "webhook" when PUBLIC_URL was set at creation, else "polling". */
+  mode: "webhook" | "polling";
+  /** Telegram getUpdates offset for polling channels. */
+  pollOffset: number;
+  createdAt: number;
+}
+
+/** A page of conversations; `nextCursor` is opaque to clients. */
+export interface ConversationPage {
+  conversations: Conversation[];
+  hasMore: boolean;
+  nextCursor: string | null;
+}
+
+export interface MessagePage {
+  messages: Message[];
+  hasMore: boolean;
+}
+
+export interface ConversationFilter {
+  status?: ConversationStatus;
+  source?: Platform;
+  search?: string;
+}

@@ -1,0 +1,215 @@
+import type {
+  Channel,
+  ChannelCredentials,
+  Conversation,
+  ConversationFilter,
+  ConversationPage,
+  ConversationStatus,
+  Customer,
+  Message,
+  MessagePage,
+  MessageType,
+  Platform,
+  User,
+  UserWithPassword,
+} from "../domain/types.js";
+
+// The store port. The domain talks to this interface only; `store/sql/` implements it with
+// Kysely over SQLite and PostgreSQL. Methods that change several rows run them in one
+// transaction and return everything the caller needs to notify sockets, so that no caller
+// re-reads what the store just wrote.
+
+export interface NewUser {
+  username: string;
+  passwordHash: string;
+  firstName: string;
+  lastName: string;
+}
+
+export interface UserStore {
+  /** Throws `ConflictError` when the username is taken. */
+  create(user: NewUser): Promise<User>;
+  findByUsername(username: string): Promise<UserWithPassword | undefined>;
+  findById(id: number): Promise<User | undefined>;
+}
+
+export interface NewChannel {
+  ownerId: number;
+  platform: Platform;
+  name: string;
+  externalId: string;
+  credentials: ChannelCredentials;
+  mode: "webhook" | "polling";
+}
+
+export interface ChannelStore {
+  /** Throws `ConflictError` when the platform account is already connected (by anyone). */
+  create(channel: NewChannel): Promise<Channel>;
+  findById(id: string): Promise<Channel | undefined>;
+  /** The Instagram channel receiving messages for an account id. */
+  findByExternalId(platform: Platform, externalId: string): Promise<Channel | undefined>;
+  listByOwner(ownerId: number): Promise<Channel[]>;
+  /** Every channel on the platform, for workers (polling) that serve them all. */
+  listAll(platform: Platform): Promise<Channel[]>;
+  /** Removes the channel; its conversations and messages stay. False when not the owner's. */
+  remove(ownerId: number, id: string): Promise<boolean>;
+  setPollOffset(id: string, offset: number): Promise<void>;
+}
+
+/** A customer message arriving from a platform; see `ChatService.ingestCustomerMessage`. */
+export interface InboundMessage {
+  channelId: string;
+  ownerId: number;
+  source: Platform;
+  /** The customer's platform id (Telegram `from.id`, Instagram sender IGSID). */
+  customerExternalId: string;
+  firstName: string;
+  lastName: string;
+  username: string | null;
+  /** Platform message id, the idempotency key: Telegram `message_id`, Instagram `mid`. */
+  externalMessageId: string;
+  content: string;
+  /** When the customer sent it; the store uses its own clock when absent. */
+  sentAt?: number;
+}
+
+export interface IngestResult {
+  /** True when this platform message was stored before: nothing changed, nothing to notify. */
+  duplicate: boolean;
+  message: Message;
+  conversation: Conversation;
+  /** True when the customer row was created by this call (profile fetch wanted). */
+  customerCreated: boolean;
+}
+
+export interface NewOutgoingMessage {
+  conversationId: string;
+  type: Exclude<MessageType, "customer">;
+  /** The agent for `support` messages; null for AI and marketing. */
+  senderId: number | null;
+  content: string;
+  clientId: string | null;
+  /**
+   * Queue the message for delivery to the platform (an outbox row in the same transaction,
+   * delivery status `pending`). When false (no channel) the message is stored as `sent`.
+   */
+  deliver: boolean;
+}
+
+export interface AppendResult {
+  /** True when (conversation, sender, clientId) was stored before; `message` is that one. */
+  duplicate: boolean;
+  message: Message;
+  conversation: Conversation;
+  /** Customer messages whose `is_answered` turned true in this transaction. */
+  answered: Message[];
+}
+
+export interface ReadResult {
+  conversation: Conversation;
+  readAt: number;
+}
+
+export interface ConversationStore {
+  /** A conversation with customer, last message and unread count; undefined when absent. */
+  findById(id: string): Promise<Conversation | undefined>;
+  /** Newest `updatedAt` first (ties by id); `cursor` comes from a previous page. */
+  list(
+    ownerId: number,
+    filter: ConversationFilter,
+    limit: number,
+    cursor: string | null,
+  ): Promise<ConversationPage>;
+  /** Sets status and/or priority, moves `updatedAt`. Undefined when absent. */
+  update(
+    id: string,
+    changes: { status?: ConversationStatus; priority?: number },
+  ): Promise<Conversation | undefined>;
+  /** Resets the unread count and records the reader's read marker. */
+  markRead(conversationId: string, userId: number, at: number): Promise<ReadResult>;
+}
+
+export interface MessageStore {
+  /**
+   * One transaction: upsert the customer (unique per owner, source, external id), upsert the
+   * conversation (one per channel and customer; a `closed` one reopens as `support_active`),
+   * insert the message with the next `seq`, bump `updatedAt` and the unread count.
+   * Safe under concurrent calls with the same ids: one customer, one conversation, one message.
+   */
+  ingest(inbound: InboundMessage): Promise<IngestResult>;
+  /**
+   * One transaction: insert the message with the next `seq`, mark earlier customer messages
+   * answered, move an `active` or `closed` conversation to `support_active` (support messages),
+   * bump `updatedAt`, and queue an outbox row when `deliver`. Idempotent on clientId.
+   * Throws `NotFoundError` when the conversation does not exist.
+   */
+  append(message: NewOutgoingMessage): Promise<AppendResult>;
+  /**
+   * Replaces the content of a customer message found by its platform id (Telegram edits).
+   * Undefined when no such message was stored (the edit of a message we never saw).
+   */
+  editByExternalId(edit: {
+    channelId: string;
+    customerExternalId: string;
+    externalMessageId: string;
+    content: string;
+  }): Promise<Message | undefined>;
+  findById(id: string): Promise<Message | undefined>;
+  /** The last `limit` messages, oldest first; `hasMore` when older ones exist. */
+  recent(conversationId: string, limit: number): Promise<MessagePage>;
+  /** Messages with seq > afterSeq, oldest first, at most `limit`; `hasMore` when more follow. */
+  after(conversationId: string, afterSeq: number, limit: number): Promise<MessagePage>;
+  /** Messages with seq < beforeSeq, the `limit` newest of them, oldest first. */
+  before(conversationId: string, beforeSeq: number, limit: number): Promise<MessagePage>;
+}
+
+export interface CustomerStore {
+  findById(id: number): Promise<Customer | undefined>;
+  /** Fills in profile fields fetched from the platform; also refreshes conversation titles. */
+  updateProfile(
+    id: number,
+    profile: Partial<Pick<Customer, "firstName" | "lastName" | "username" | "profilePicture">>,
+  ): Promise<Customer | undefined>;
+}
+
+/** A send waiting in the outbox, with what the worker needs to perform it. */
+export interface OutboxJob {
+  id: number;
+  messageId: string;
+  channelId: string;
+  /** Where to send: Telegram chat id or Instagram recipient id (the customer's external id). */
+  recipientExternalId: string;
+  content: string;
+  /** Tries made before this one. */
+  attempts: number;
+}
+
+export interface OutboxStore {
+  /**
+   * Takes up to `limit` due jobs (next attempt at or before `now`) and leases them until
+   * `now + leaseMs`, so that no other worker (in any process) takes them meanwhile.
+   */
+  claimDue(now: number, limit: number, leaseMs: number): Promise<OutboxJob[]>;
+  /** The platform accepted it: message `sent`, job done. Returns the updated message. */
+  markSent(jobId: number): Promise<Message>;
+  /** A retryable failure: counts the attempt and schedules the next one. */
+  markRetry(jobId: number, nextAttemptAt: number, error: string): Promise<void>;
+  /** Gives up: message `failed` with `error` as its delivery error. Returns the message. */
+  markFailed(jobId: number, error: string): Promise<Message>;
+  /** The earliest `next_attempt_at` of any pending job, to sleep until then. */
+  nextDueAt(): Promise<number | undefined>;
+}
+
+export interface Store {
+  readonly users: UserStore;
+  readonly channels: ChannelStore;
+  readonly customers: CustomerStore;
+  readonly conversations: ConversationStore;
+  readonly messages: MessageStore;
+  readonly outbox: OutboxStore;
+  /** Runs pending migrations; called once at start. */
+  migrate(): Promise<void>;
+  /** Throws when the database does not answer (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,128 @@
+import { newMessageId } from "../../domain/ids.js";
+import type { ConversationStatus, MessageType } from "../../domain/types.js";
+import { NotFoundError } from "../../errors.js";
+import type { AppendResult, NewOutgoingMessage } from "../store.js";
+import { lockConversation } from "./conversation-lock.js";
+import { loadConversation } from "./conversation-query.js";
+import { loadMessage, selectMessages, toMessages } from "./message-query.js";
+import type { Executor, SqlContext } from "./schema.js";
+
+// An outgoing message (support, AI, marketing), in one transaction with everything it implies.
+
+/** Per the wire contract, a support or AI reply answers the customer; marketing does not. */
+const ANSWERING_TYPES: ReadonlySet<MessageType> = new Set(["support", "AI"]);
+
+function nextStatus(type: MessageType, status: ConversationStatus): ConversationStatus {
+  return type === "support" && (status === "active" || status === "closed")
+    ? "support_active"
+    : status;
+}
+
+async function findByClientId(trx: Executor, message: NewOutgoingMessage) {
+  if (message.clientId === null) return undefined;
+  return trx
+    .selectFrom("messages")
+    .select("id")
+    .where("conversation_id", "=", message.conversationId)
+    .where("client_id", "=", message.clientId)
+    .where((eb) =>
+      message.senderId === null
+        ? eb("sender_id", "is", null)
+        : eb("sender_id", "=", message.senderId),
+    )
+    .executeTakeFirst();
+}
+
+/** Marks the customer messages before `seq` answered; returns their ids. */
+async function markAnswered(trx: Executor, conversationId: string, seq: number, now: number) {
+  const rows = await trx
+    .updateTable("messages")
+    .set({ is_answered: 1, updated_at: now })
+    .where("conversation_id", "=", conversationId)
+    .where("type", "=", "customer")
+    .where("is_answered", "=", 0)
+    .where("seq", "<", seq)
+    .returning("id")
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+export async function append(ctx: SqlContext, message: NewOutgoingMessage): Promise<AppendResult> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const locked = await lockConversation(trx, ctx.dialect, message.conversationId);
+    if (locked === undefined) throw new NotFoundError("Conversation not found");
+
+    const existing = await findByClientId(trx, message);
+    if (existing !== undefined) {
+      // A client retry: checked under the lock and before taking a seq, so nothing changes.
+      return {
+        duplicate: true,
+        message: await loadMessage(trx, existing.id),
+        conversation: await loadConversation(trx, locked.id),
+        answered: [],
+      };
+    }
+
+    const now = Date.now();
+    const { last_seq: seq } = await trx
+      .updateTable("conversations")
+      .set((eb) => ({
+        last_seq: eb("last_seq", "+", 1),
+        updated_at: now,
+        status: nextStatus(message.type, locked.status),
+      }))
+      .where("id", "=", locked.id)
+      .returning("last_seq")
+      .executeTakeFirstOrThrow();
+
+    // Without a channel there is nowhere to deliver: the message is final as stored.
+    const deliverVia = message.deliver ? locked.channel_id : null;
+    const messageId = newMessageId();
+    await trx
+      .insertInto("messages")
+      .values({
+        id: messageId,
+        conversation_id: locked.id,
+        seq,
+        type: message.type,
+        content: message.content,
+        sender_id: message.senderId,
+        is_ai_response: message.type === "AI" ? 1 : 0,
+        is_answered: 1,
+        delivery_status: deliverVia === null ? "sent" : "pending",
+        client_id: message.clientId,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    if (deliverVia !== null) {
+      await trx
+        .insertInto("outbox")
+        .values({
+          message_id: messageId,
+          channel_id: deliverVia,
+          next_attempt_at: now,
+          created_at: now,
+        })
+        .execute();
+    }
+
+    const answeredIds = ANSWERING_TYPES.has(message.type)
+      ? await markAnswered(trx, locked.id, seq, now)
+      : [];
+    const answered =
+      answeredIds.length === 0
+        ? []
+        : await toMessages(
+            trx,
+            await selectMessages(trx).where("m.id", "in", answeredIds).orderBy("m.seq").execute(),
+          );
+
+    return {
+      duplicate: false,
+      message: await loadMessage(trx, messageId),
+      conversation: await loadConversation(trx, locked.id),
+      answered,
+    };
+  });
+}

@@ -1,0 +1,96 @@
+import { newChannelId } from "../../domain/ids.js";
+import type { Channel, Platform } from "../../domain/types.js";
+import { ConflictError } from "../../errors.js";
+import type { ChannelStore, NewChannel } from "../store.js";
+import { toChannel } from "./mappers.js";
+import type { SqlContext } from "./schema.js";
+import { isUniqueViolation } from "./sql-errors.js";
+
+export class SqlChannelStore implements ChannelStore {
+  constructor(private readonly ctx: SqlContext) {}
+
+  async create(channel: NewChannel): Promise<Channel> {
+    try {
+      const row = await this.ctx.db
+        .insertInto("channels")
+        .values({
+          id: newChannelId(),
+          owner_id: channel.ownerId,
+          platform: channel.platform,
+          name: channel.name,
+          external_id: channel.externalId,
+          credentials: JSON.stringify(channel.credentials),
+          mode: channel.mode,
+          created_at: Date.now(),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toChannel(row);
+    } catch (error) {
+      // No cause attached: driver errors may quote the row, and the row holds the secrets.
+      if (isUniqueViolation(error)) {
+        throw new ConflictError(`This ${channel.platform} account is already connected`);
+      }
+      throw error;
+    }
+  }
+
+  async findById(id: string): Promise<Channel | undefined> {
+    const row = await this.ctx.db
+      .selectFrom("channels")
+      .selectAll()
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return row === undefined ? undefined : toChannel(row);
+  }
+
+  async findByExternalId(platform: Platform, externalId: string): Promise<Channel | undefined> {
+    const row = await this.ctx.db
+      .selectFrom("channels")
+      .selectAll()
+      .where("platform", "=", platform)
+      .where("external_id", "=", externalId)
+      .executeTakeFirst();
+    return row === undefined ? undefined : toChannel(row);
+  }
+
+  async listByOwner(ownerId: number): Promise<Channel[]> {
+    const rows = await this.ctx.db
+      .selectFrom("channels")
+      .selectAll()
+      .where("owner_id", "=", ownerId)
+      .orderBy("created_at")
+      .orderBy("id")
+      .execute();
+    return rows.map(toChannel);
+  }
+
+  async listAll(platform: Platform): Promise<Channel[]> {
+    const rows = await this.ctx.db
+      .selectFrom("channels")
+      .selectAll()
+      .where("platform", "=", platform)
+      .orderBy("created_at")
+      .orderBy("id")
+      .execute();
+    return rows.map(toChannel);
+  }
+
+  async remove(ownerId: number, id: string): Promise<boolean> {
+    // Conversations keep their history: the foreign key sets their channel_id to null.
+    const result = await this.ctx.db
+      .deleteFrom("channels")
+      .where("id", "=", id)
+      .where("owner_id", "=", ownerId)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async setPollOffset(id: string, offset: number): Promise<void> {
+    await this.ctx.db
+      .updateTable("channels")
+      .set({ poll_offset: offset })
+      .where("id", "=", id)
+      .execute();
+  }
+}

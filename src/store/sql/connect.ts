@@ -1,0 +1,90 @@
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
+} from "kysely";
+import pg from "pg";
+import type { Database } from "./schema.js";
+
+export interface StoreLog {
+  warn(obj: object, msg?: string): void;
+}
+
+// SQLite transactions start with BEGIN IMMEDIATE: a deferred transaction that reads first and
+// writes later can fail with SQLITE_BUSY when another process wrote in between, and the busy
+// timeout cannot help it. Taking the write lock up front makes writers queue instead.
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
+// SQLite's built-in lower() folds ASCII only; PostgreSQL folds every letter. Replacing it with
+// JavaScript's Unicode folding makes case-insensitive search behave alike on both stores.
+function unicodeLower(value: unknown): unknown {
+  return typeof value === "string" ? value.toLowerCase() : value;
+}
+
+export function openSqlite(path: string): Kysely<Database> {
+  if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
+  const database = new BetterSqlite3(path);
+  database.pragma("journal_mode = WAL");
+  database.pragma("synchronous = NORMAL"); // safe with WAL: a crash loses no committed data
+  database.pragma("foreign_keys = ON");
+  database.pragma("busy_timeout = 5000");
+  database.function("lower", { deterministic: true }, unicodeLower);
+  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
+}
+
+// int8 (bigint columns, COUNT) arrives as a string by default, to protect values beyond 2^53.
+// Ours are epoch milliseconds and counters, well inside that range. Set per pool, so other
+// pg users in the process keep the default.
+const int8AsNumber: pg.CustomTypesConfig = {
+  getTypeParser: (oid, format) =>
+    oid === pg.types.builtins.INT8
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format),
+};
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export function openPostgres(
+  databaseUrl: string,
+  schema: string | undefined,
+  log: StoreLog | undefined,
+): Kysely<Database> {
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+    throw new Error("PostgreSQL schema name must match [a-z_][a-z0-9_]*");
+  }
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    types: int8AsNumber,
+    // Every connection of the pool resolves unqualified names in the given schema.
+    options: schema === undefined ? undefined : `-c search_path=${schema}`,
+  });
+  // An idle client losing its connection emits `error` on the pool; unhandled, it would end
+  // the process. The next query gets a fresh connection.
+  pool.on("error", (err) => log?.warn({ err }, "PostgreSQL idle client error"));
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}

@@ -1,0 +1,99 @@
+import type { Conversation } from "../../domain/types.js";
+import type { Executor } from "./schema.js";
+
+// One query yields whole Conversation objects: the customer is joined, and so is the last
+// message (seq = last_seq, found through the unique (conversation_id, seq) index). Lists,
+// lookups and the results of writes all go through here, so there are no per-row queries.
+
+export function selectConversations(db: Executor) {
+  return db
+    .selectFrom("conversations as c")
+    .innerJoin("customers as cu", "cu.id", "c.customer_id")
+    .leftJoin("messages as m", (join) =>
+      join.onRef("m.conversation_id", "=", "c.id").onRef("m.seq", "=", "c.last_seq"),
+    )
+    .select([
+      "c.id",
+      "c.owner_id",
+      "c.channel_id",
+      "c.title",
+      "c.status",
+      "c.source",
+      "c.priority",
+      "c.last_seq",
+      "c.unread_count",
+      "c.created_at",
+      "c.updated_at",
+      "cu.id as customer_id",
+      "cu.owner_id as customer_owner_id",
+      "cu.source as customer_source",
+      "cu.external_id as customer_external_id",
+      "cu.first_name as customer_first_name",
+      "cu.last_name as customer_last_name",
+      "cu.username as customer_username",
+      "cu.profile_picture as customer_profile_picture",
+      "cu.created_at as customer_created_at",
+      "m.id as last_message_id",
+      "m.content as last_message_content",
+      "m.type as last_message_type",
+      "m.created_at as last_message_created_at",
+    ]);
+}
+
+export type ConversationRow = Awaited<
+  ReturnType<ReturnType<typeof selectConversations>["executeTakeFirstOrThrow"]>
+>;
+
+export function toConversation(row: ConversationRow): Conversation {
+  return {
+    id: row.id,
+    ownerId: row.owner_id,
+    channelId: row.channel_id,
+    title: row.title,
+    status: row.status,
+    source: row.source,
+    customer: {
+      id: row.customer_id,
+      ownerId: row.customer_owner_id,
+      source: row.customer_source,
+      externalId: row.customer_external_id,
+      firstName: row.customer_first_name,
+      lastName: row.customer_last_name,
+      username: row.customer_username,
+      profilePicture: row.customer_profile_picture,
+      createdAt: row.customer_created_at,
+    },
+    priority: row.priority,
+    lastSeq: row.last_seq,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    lastMessage:
+      row.last_message_id === null ||
+      row.last_message_content === null ||
+      row.last_message_type === null ||
+      row.last_message_created_at === null
+        ? null
+        : {
+            id: row.last_message_id,
+            content: row.last_message_content,
+            type: row.last_message_type,
+            createdAt: row.last_message_created_at,
+          },
+    unreadCount: row.unread_count,
+  };
+}
+
+export async function findConversation(
+  db: Executor,
+  id: string,
+): Promise<Conversation | undefined> {
+  const row = await selectConversations(db).where("c.id", "=", id).executeTakeFirst();
+  return row === undefined ? undefined : toConversation(row);
+}
+
+/** For results of writes made in the same transaction: the row is known to exist. */
+export async function loadConversation(db: Executor, id: string): Promise<Conversation> {
+  return toConversation(
+    await selectConversations(db).where("c.id", "=", id).executeTakeFirstOrThrow(),
+  );
+}

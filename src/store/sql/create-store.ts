@@ -1,0 +1,72 @@
+import { sql } from "kysely";
+import type { Store } from "../store.js";
+import { SqlChannelStore } from "./channels.js";
+import { openPostgres, openSqlite, type StoreLog } from "./connect.js";
+import { SqlConversationStore } from "./conversations.js";
+import { SqlCustomerStore } from "./customers.js";
+import { SqlMessageStore } from "./messages.js";
+import { migrateToLatest } from "./migrations.js";
+import { SqlOutboxStore } from "./outbox.js";
+import type { SqlContext } from "./schema.js";
+import { SqlUserStore } from "./users.js";
+
+export type { StoreLog } from "./connect.js";
+
+export type SqlStoreOptions =
+  | { sqlitePath: string }
+  | {
+      databaseUrl: string;
+      /** PostgreSQL schema to work in (created by `migrate` if missing); tests isolate with it. */
+      schema?: string;
+    };
+
+/**
+ * The Store over SQLite (`sqlitePath`, a file whose directory is created if missing, or
+ * ":memory:") or PostgreSQL (`databaseUrl`). Opening does not touch the database; call
+ * `migrate()` once before use.
+ */
+export async function createSqlStore(options: SqlStoreOptions, log?: StoreLog): Promise<Store> {
+  const ctx: SqlContext =
+    "sqlitePath" in options
+      ? { db: openSqlite(options.sqlitePath), dialect: "sqlite" }
+      : { db: openPostgres(options.databaseUrl, options.schema, log), dialect: "postgres" };
+  const schema = "databaseUrl" in options ? options.schema : undefined;
+  return new SqlStore(ctx, schema);
+}
+
+class SqlStore implements Store {
+  readonly users;
+  readonly channels;
+  readonly customers;
+  readonly conversations;
+  readonly messages;
+  readonly outbox;
+
+  constructor(
+    private readonly ctx: SqlContext,
+    private readonly schema: string | undefined,
+  ) {
+    this.users = new SqlUserStore(ctx);
+    this.channels = new SqlChannelStore(ctx);
+    this.customers = new SqlCustomerStore(ctx);
+    this.conversations = new SqlConversationStore(ctx);
+    this.messages = new SqlMessageStore(ctx);
+    this.outbox = new SqlOutboxStore(ctx);
+  }
+
+  async migrate(): Promise<void> {
+    if (this.schema !== undefined) {
+      // The name was validated as a plain identifier when the pool was made.
+      await sql`create schema if not exists ${sql.id(this.schema)}`.execute(this.ctx.db);
+    }
+    await migrateToLatest(this.ctx.db, this.ctx.dialect);
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.ctx.db);
+  }
+
+  async close(): Promise<void> {
+    await this.ctx.db.destroy();
+  }
+}

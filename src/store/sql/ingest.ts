@@ -1,0 +1,128 @@
+import { newConversationId, newMessageId } from "../../domain/ids.js";
+import type { InboundMessage, IngestResult } from "../store.js";
+import { lockConversation } from "./conversation-lock.js";
+import { loadConversation } from "./conversation-query.js";
+import { conversationTitle, toCustomer } from "./mappers.js";
+import { loadMessage } from "./message-query.js";
+import type { Executor, SqlContext } from "./schema.js";
+
+// A customer message from a platform, in one transaction. Times: the message's created_at is
+// when the customer sent it (`sentAt`, else now); the conversation's updated_at is always the
+// store's clock, so that a late-delivered old message still brings its conversation to the top
+// of the list and updated_at never moves backwards.
+
+/** Inserts the customer unless present; `created` only for the call whose insert won. */
+async function upsertCustomer(trx: Executor, inbound: InboundMessage, now: number) {
+  // ON CONFLICT DO NOTHING, then read: concurrent first messages wait on the unique index and
+  // then see the winner's row. Existing customers keep their stored profile.
+  const inserted = await trx
+    .insertInto("customers")
+    .values({
+      owner_id: inbound.ownerId,
+      source: inbound.source,
+      external_id: inbound.customerExternalId,
+      first_name: inbound.firstName,
+      last_name: inbound.lastName,
+      username: inbound.username,
+      profile_picture: null,
+      created_at: now,
+    })
+    .onConflict((oc) => oc.columns(["owner_id", "source", "external_id"]).doNothing())
+    .returning("id")
+    .executeTakeFirst();
+  const row = await trx
+    .selectFrom("customers")
+    .selectAll()
+    .where("owner_id", "=", inbound.ownerId)
+    .where("source", "=", inbound.source)
+    .where("external_id", "=", inbound.customerExternalId)
+    .executeTakeFirstOrThrow();
+  return { customer: toCustomer(row), created: inserted !== undefined };
+}
+
+export async function ingest(ctx: SqlContext, inbound: InboundMessage): Promise<IngestResult> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const now = Date.now();
+    const { customer, created } = await upsertCustomer(trx, inbound, now);
+
+    await trx
+      .insertInto("conversations")
+      .values({
+        id: newConversationId(),
+        owner_id: inbound.ownerId,
+        channel_id: inbound.channelId,
+        customer_id: customer.id,
+        source: inbound.source,
+        title: conversationTitle(customer),
+        status: "support_active",
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((oc) => oc.columns(["channel_id", "customer_id"]).doNothing())
+      .execute();
+    const found = await trx
+      .selectFrom("conversations")
+      .select("id")
+      .where("channel_id", "=", inbound.channelId)
+      .where("customer_id", "=", customer.id)
+      .executeTakeFirstOrThrow();
+    const conversationId = found.id;
+    const locked = await lockConversation(trx, ctx.dialect, conversationId);
+    if (locked === undefined) throw new Error(`Conversation ${conversationId} vanished`);
+
+    const existing = await trx
+      .selectFrom("messages")
+      .select("id")
+      .where("conversation_id", "=", conversationId)
+      .where("external_id", "=", inbound.externalMessageId)
+      .executeTakeFirst();
+    if (existing !== undefined) {
+      // Checked under the lock and before taking a seq: a platform retry changes nothing.
+      return {
+        duplicate: true,
+        message: await loadMessage(trx, existing.id),
+        conversation: await loadConversation(trx, conversationId),
+        customerCreated: created,
+      };
+    }
+
+    const { last_seq: seq } = await trx
+      .updateTable("conversations")
+      .set((eb) => ({
+        last_seq: eb("last_seq", "+", 1),
+        unread_count: eb("unread_count", "+", 1),
+        updated_at: now,
+        // A new customer message reopens a closed conversation for the agents.
+        status: locked.status === "closed" ? "support_active" : locked.status,
+      }))
+      .where("id", "=", conversationId)
+      .returning("last_seq")
+      .executeTakeFirstOrThrow();
+
+    const messageId = newMessageId();
+    await trx
+      .insertInto("messages")
+      .values({
+        id: messageId,
+        conversation_id: conversationId,
+        seq,
+        type: "customer",
+        content: inbound.content,
+        sender_id: null,
+        is_ai_response: 0,
+        is_answered: 0,
+        delivery_status: "received",
+        external_id: inbound.externalMessageId,
+        created_at: inbound.sentAt ?? now,
+        updated_at: now,
+      })
+      .execute();
+
+    return {
+      duplicate: false,
+      message: await loadMessage(trx, messageId),
+      conversation: await loadConversation(trx, conversationId),
+      customerCreated: created,
+    };
+  });
+}

@@ -1,0 +1,139 @@
+import type { DeliveryStatus, Message } from "../../domain/types.js";
+import { NotFoundError } from "../../errors.js";
+import type { OutboxJob, OutboxStore } from "../store.js";
+import { loadMessage } from "./message-query.js";
+import type { Executor, SqlContext } from "./schema.js";
+
+// The delivery queue. A row is a pending send; it is deleted when its message ends `sent` or
+// `failed`, so every row seen here is pending. A claim is a lease (locked_until): a worker
+// that dies mid-send leaves the job to be claimed again when the lease runs out.
+
+async function loadJobs(trx: Executor, ids: number[]): Promise<OutboxJob[]> {
+  const rows = await trx
+    .selectFrom("outbox as o")
+    .innerJoin("messages as m", "m.id", "o.message_id")
+    .innerJoin("conversations as c", "c.id", "m.conversation_id")
+    .innerJoin("customers as cu", "cu.id", "c.customer_id")
+    .select([
+      "o.id",
+      "o.message_id",
+      "o.channel_id",
+      "o.attempts",
+      "m.content",
+      "cu.external_id as recipient",
+    ])
+    .where("o.id", "in", ids)
+    .orderBy("o.next_attempt_at")
+    .orderBy("o.id")
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    messageId: r.message_id,
+    channelId: r.channel_id,
+    recipientExternalId: r.recipient,
+    content: r.content,
+    attempts: r.attempts,
+  }));
+}
+
+export class SqlOutboxStore implements OutboxStore {
+  constructor(private readonly ctx: SqlContext) {}
+
+  async claimDue(now: number, limit: number, leaseMs: number): Promise<OutboxJob[]> {
+    if (limit <= 0) return [];
+    return this.ctx.db.transaction().execute(async (trx) => {
+      const due = await trx
+        .selectFrom("outbox")
+        .select("id")
+        .where("next_attempt_at", "<=", now)
+        .where((eb) => eb.or([eb("locked_until", "is", null), eb("locked_until", "<", now)]))
+        .orderBy("next_attempt_at")
+        .orderBy("id")
+        .limit(limit)
+        // PostgreSQL: rows another worker is claiming right now are skipped, not waited for,
+        // and never handed out twice. SQLite: the transaction holds the only write lock.
+        .$if(this.ctx.dialect === "postgres", (q) => q.forUpdate().skipLocked())
+        .execute();
+      if (due.length === 0) return [];
+      const ids = due.map((r) => r.id);
+      await trx
+        .updateTable("outbox")
+        .set({ locked_until: now + leaseMs })
+        .where("id", "in", ids)
+        .execute();
+      return loadJobs(trx, ids);
+    });
+  }
+
+  markSent(jobId: number): Promise<Message> {
+    return this.finish(jobId, "sent", null);
+  }
+
+  markFailed(jobId: number, error: string): Promise<Message> {
+    return this.finish(jobId, "failed", error);
+  }
+
+  async markRetry(jobId: number, nextAttemptAt: number, error: string): Promise<void> {
+    await this.ctx.db
+      .updateTable("outbox")
+      .set((eb) => ({
+        attempts: eb("attempts", "+", 1),
+        next_attempt_at: nextAttemptAt,
+        locked_until: null,
+        last_error: error,
+      }))
+      .where("id", "=", jobId)
+      .execute();
+  }
+
+  /**
+   * The earliest time a pending job can be claimed: its next attempt, or, while it is leased,
+   * just after the lease. Counting leased jobs as due "now" would make an idle worker spin
+   * while another one is still sending.
+   */
+  async nextDueAt(): Promise<number | undefined> {
+    const row = await this.ctx.db
+      .selectFrom("outbox")
+      .select((eb) =>
+        eb.fn
+          .min(
+            eb
+              .case()
+              .when(
+                eb.and([
+                  eb("locked_until", "is not", null),
+                  eb("locked_until", ">=", eb.ref("next_attempt_at")),
+                ]),
+              )
+              .then(eb("locked_until", "+", 1))
+              .else(eb.ref("next_attempt_at"))
+              .end(),
+          )
+          .as("due"),
+      )
+      .executeTakeFirst();
+    return row?.due ?? undefined;
+  }
+
+  /** Ends a job: the message takes its final delivery status and the row leaves the queue. */
+  private async finish(
+    jobId: number,
+    status: DeliveryStatus,
+    error: string | null,
+  ): Promise<Message> {
+    return this.ctx.db.transaction().execute(async (trx) => {
+      const job = await trx
+        .deleteFrom("outbox")
+        .where("id", "=", jobId)
+        .returning("message_id")
+        .executeTakeFirst();
+      if (job === undefined) throw new NotFoundError("Outbox job not found");
+      await trx
+        .updateTable("messages")
+        .set({ delivery_status: status, delivery_error: error, updated_at: Date.now() })
+        .where("id", "=", job.message_id)
+        .execute();
+      return loadMessage(trx, job.message_id);
+    });
+  }
+}

@@ -1,0 +1,120 @@
+import type { Generated, Kysely } from "kysely";
+import type {
+  ConversationStatus,
+  DeliveryStatus,
+  MessageType,
+  Platform,
+} from "../../domain/types.js";
+
+// Table shapes as Kysely sees them. Times are epoch milliseconds (bigint columns, read back as
+// JS numbers on both drivers); booleans are integers 0/1 so that one schema serves both dialects.
+// Enum-like columns carry their domain union: only this package writes them.
+
+export interface UsersTable {
+  id: Generated<number>;
+  username: string;
+  password_hash: string;
+  first_name: string;
+  last_name: string;
+  created_at: number;
+}
+
+export interface ChannelsTable {
+  id: string;
+  owner_id: number;
+  platform: Platform;
+  name: string;
+  external_id: string;
+  /** JSON of `ChannelCredentials`. */
+  credentials: string;
+  mode: "webhook" | "polling";
+  poll_offset: Generated<number>;
+  created_at: number;
+}
+
+export interface CustomersTable {
+  id: Generated<number>;
+  owner_id: number;
+  source: Platform;
+  external_id: string;
+  first_name: string;
+  last_name: string;
+  username: string | null;
+  profile_picture: string | null;
+  created_at: number;
+}
+
+export interface ConversationsTable {
+  id: string;
+  owner_id: number;
+  /** Null once the channel is removed: history outlives the channel. */
+  channel_id: string | null;
+  customer_id: number;
+  source: Platform;
+  title: string;
+  status: ConversationStatus;
+  priority: Generated<number>;
+  /** The per-conversation seq counter: the seq of the newest message. */
+  last_seq: Generated<number>;
+  unread_count: Generated<number>;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface MessagesTable {
+  id: string;
+  conversation_id: string;
+  seq: number;
+  type: MessageType;
+  content: string;
+  sender_id: number | null;
+  is_ai_response: number;
+  is_answered: number;
+  delivery_status: DeliveryStatus;
+  delivery_error: string | null;
+  client_id: string | null;
+  /** The platform's message id for customer messages (the ingest idempotency key). */
+  external_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ReadMarkersTable {
+  conversation_id: string;
+  user_id: number;
+  last_read_seq: number;
+  read_at: number;
+}
+
+/** Pending sends only: a row is deleted when its message ends `sent` or `failed`. */
+export interface OutboxTable {
+  id: Generated<number>;
+  message_id: string;
+  channel_id: string;
+  attempts: Generated<number>;
+  next_attempt_at: number;
+  locked_until: number | null;
+  last_error: string | null;
+  created_at: number;
+}
+
+export interface Database {
+  users: UsersTable;
+  channels: ChannelsTable;
+  customers: CustomersTable;
+  conversations: ConversationsTable;
+  messages: MessagesTable;
+  read_markers: ReadMarkersTable;
+  outbox: OutboxTable;
+}
+
+export type DialectName = "sqlite" | "postgres";
+
+/** What every sub-store needs: the database and which dialect it speaks. */
+export interface SqlContext {
+  db: Kysely<Database>;
+  dialect: DialectName;
+}
+
+/** A `Kysely` or a `Transaction`: helpers take either so they compose inside transactions. */
+export type Executor = Kysely<Database>;

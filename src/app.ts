@@ -1,0 +1,73 @@
+import websocket from "@fastify/websocket";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import type { AccountService } from "./auth/account-service.js";
+import type { Bus } from "./bus/bus.js";
+import type { ChatService } from "./domain/chat-service.js";
+import { authRoutes } from "./http/auth-routes.js";
+import { requireUser } from "./http/authenticate.js";
+import { conversationRoutes } from "./http/conversation-routes.js";
+import { registerErrorHandler } from "./http/error-handler.js";
+import { healthRoutes } from "./http/health-routes.js";
+import type { PlatformRuntime } from "./platforms/runtime.js";
+import { serveChatSocket } from "./realtime/chat-socket.js";
+import type { Gateway } from "./realtime/gateway.js";
+import { serveListSocket } from "./realtime/list-socket.js";
+import { MAX_FRAME_BYTES } from "./realtime/protocol.js";
+import type { Store } from "./store/store.js";
+
+export interface AppDeps {
+  log: Logger;
+  store: Store;
+  bus: Bus;
+  chat: ChatService;
+  accounts: AccountService;
+  gateway: Gateway;
+  platforms: PlatformRuntime | undefined;
+  isDraining: () => boolean;
+}
+
+/** The HTTP and WebSocket surface. Never listens by itself, so tests may `inject()`. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  // Typed as Fastify's base logger so that route plugins see the default instance type.
+  const logger: FastifyBaseLogger = deps.log;
+  const app = Fastify({
+    loggerInstance: logger,
+    routerOptions: { ignoreTrailingSlash: true },
+    bodyLimit: 1024 * 1024,
+    // Let a drained process exit even while clients hold keep-alive connections.
+    forceCloseConnections: true,
+  });
+  registerErrorHandler(app);
+  app.decorateRequest("user", null);
+  // A frame over the limit closes the socket with 1009 (done by `ws` itself).
+  await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } });
+
+  const guard = requireUser(deps.accounts);
+  await app.register(healthRoutes, {
+    store: deps.store,
+    bus: deps.bus,
+    isDraining: deps.isDraining,
+  });
+  await app.register(authRoutes, { accounts: deps.accounts, requireUser: guard });
+  await app.register(conversationRoutes, { chat: deps.chat, requireUser: guard });
+  if (deps.platforms) await app.register(deps.platforms.routes, { requireUser: guard });
+
+  const socketDeps = {
+    accounts: deps.accounts,
+    chat: deps.chat,
+    gateway: deps.gateway,
+    log: deps.log,
+  };
+  const queryOf = (url: string) => new URL(url, "http://localhost").searchParams;
+  app.get<{ Params: { conversationId: string } }>(
+    "/ws/chat/:conversationId/",
+    { websocket: true, logLevel: "warn" },
+    (socket, request) =>
+      serveChatSocket(socket, request.params.conversationId, queryOf(request.url), socketDeps),
+  );
+  app.get("/ws/conversations/", { websocket: true, logLevel: "warn" }, (socket, request) =>
+    serveListSocket(socket, queryOf(request.url), socketDeps),
+  );
+  return app;
+}

@@ -1,0 +1,228 @@
+import type { Logger } from "pino";
+import type { Bus } from "../bus/bus.js";
+import { NotFoundError, ValidationError } from "../errors.js";
+import type { AppendResult, InboundMessage, IngestResult, Store } from "../store/store.js";
+import { type BusEvent, conversationTopic, ownerTopic } from "./events.js";
+import type {
+  Conversation,
+  ConversationFilter,
+  ConversationPage,
+  ConversationStatus,
+  Message,
+  MessagePage,
+} from "./types.js";
+
+export const MAX_CONTENT_LENGTH = 4096;
+
+export interface Actor {
+  id: number;
+  username: string;
+}
+
+export interface ChatServiceDeps {
+  store: Store;
+  bus: Bus;
+  log: Logger;
+  /** Wakes the delivery worker when a send was queued, so it need not poll. */
+  onOutboxQueued?: () => void;
+}
+
+/**
+ * The use cases of the chat: every write goes through here, stores first, then publishes the
+ * events that the gateways turn into frames. Ownership is checked here, once, for every caller
+ * (sockets and REST alike).
+ */
+export class ChatService {
+  constructor(private readonly deps: ChatServiceDeps) {}
+
+  /** The entry point of every platform adapter: store a customer message, then notify. */
+  async ingestCustomerMessage(inbound: InboundMessage): Promise<IngestResult> {
+    const result = await this.deps.store.messages.ingest(inbound);
+    if (result.duplicate) return result;
+    const { message, conversation } = result;
+    await this.publish(conversationTopic(conversation.id), {
+      kind: "message_created",
+      conversationId: conversation.id,
+      message,
+    });
+    await this.publish(ownerTopic(conversation.ownerId), {
+      kind: "new_customer_message",
+      conversationId: conversation.id,
+      message,
+    });
+    await this.publishConversation(conversation);
+    return result;
+  }
+
+  /** A customer edited a message on the platform (Telegram `edited_message`). */
+  async editCustomerMessage(edit: {
+    channelId: string;
+    customerExternalId: string;
+    externalMessageId: string;
+    content: string;
+  }): Promise<Message | undefined> {
+    const message = await this.deps.store.messages.editByExternalId(edit);
+    if (message) await this.notifyMessageUpdated(message);
+    return message;
+  }
+
+  /** Throws `NotFoundError` unless the conversation exists and belongs to `userId`. */
+  async requireConversation(userId: number, conversationId: string): Promise<Conversation> {
+    const conversation = await this.deps.store.conversations.findById(conversationId);
+    if (!conversation || conversation.ownerId !== userId) {
+      throw new NotFoundError("Conversation not found");
+    }
+    return conversation;
+  }
+
+  /**
+   * An agent's reply. A repeated `clientId` returns the stored message with `duplicate: true`
+   * and publishes nothing, so client retries are safe.
+   */
+  async sendMessage(
+    actor: Actor,
+    conversationId: string,
+    input: { content: string; clientId: string | null },
+  ): Promise<AppendResult> {
+    const content = validContent(input.content);
+    await this.requireConversation(actor.id, conversationId);
+    const result = await this.deps.store.messages.append({
+      conversationId,
+      type: "support",
+      senderId: actor.id,
+      content,
+      clientId: input.clientId,
+      deliver: true,
+    });
+    if (result.duplicate) return result;
+    const { message, conversation } = result;
+    if (message.deliveryStatus === "pending") this.deps.onOutboxQueued?.();
+    const topic = conversationTopic(conversationId);
+    await this.publish(topic, { kind: "message_created", conversationId, message });
+    for (const answered of result.answered) {
+      await this.publish(topic, { kind: "message_updated", conversationId, message: answered });
+    }
+    await this.publishConversation(conversation);
+    return result;
+  }
+
+  async markRead(actor: Actor, conversationId: string): Promise<{ readAt: number }> {
+    await this.requireConversation(actor.id, conversationId);
+    const { conversation, readAt } = await this.deps.store.conversations.markRead(
+      conversationId,
+      actor.id,
+      Date.now(),
+    );
+    await this.publish(conversationTopic(conversationId), {
+      kind: "messages_read",
+      conversationId,
+      userId: actor.id,
+      readAt,
+    });
+    await this.publishConversation(conversation);
+    return { readAt };
+  }
+
+  /** Typing is not stored; access was checked when the socket joined the conversation. */
+  async typing(
+    actor: Actor,
+    conversationId: string,
+    isTyping: boolean,
+    originSocketId: string,
+  ): Promise<void> {
+    await this.publish(conversationTopic(conversationId), {
+      kind: "typing",
+      conversationId,
+      userId: actor.id,
+      username: actor.username,
+      isTyping,
+      originSocketId,
+    });
+  }
+
+  listConversations(
+    userId: number,
+    filter: ConversationFilter,
+    limit: number,
+    cursor: string | null,
+  ): Promise<ConversationPage> {
+    return this.deps.store.conversations.list(userId, filter, limit, cursor);
+  }
+
+  async updateConversation(
+    userId: number,
+    conversationId: string,
+    changes: { status?: ConversationStatus; priority?: number },
+  ): Promise<Conversation> {
+    await this.requireConversation(userId, conversationId);
+    const updated = await this.deps.store.conversations.update(conversationId, changes);
+    if (!updated) throw new NotFoundError("Conversation not found");
+    await this.publishConversation(updated);
+    return updated;
+  }
+
+  /** Messages around a point: `afterSeq` (resume), `beforeSeq` (paging back), else the newest. */
+  async history(
+    userId: number,
+    conversationId: string,
+    query: { afterSeq?: number; beforeSeq?: number; limit: number },
+  ): Promise<MessagePage> {
+    await this.requireConversation(userId, conversationId);
+    return this.readMessages(conversationId, query);
+  }
+
+  /** `history` without the ownership check, for callers that checked it when they joined. */
+  readMessages(
+    conversationId: string,
+    query: { afterSeq?: number; beforeSeq?: number; limit: number },
+  ): Promise<MessagePage> {
+    const messages = this.deps.store.messages;
+    if (query.afterSeq !== undefined)
+      return messages.after(conversationId, query.afterSeq, query.limit);
+    if (query.beforeSeq !== undefined) {
+      return messages.before(conversationId, query.beforeSeq, query.limit);
+    }
+    return messages.recent(conversationId, query.limit);
+  }
+
+  /** Delivery status changes and other updates made outside a user action. */
+  async notifyMessageUpdated(message: Message): Promise<void> {
+    await this.publish(conversationTopic(message.conversationId), {
+      kind: "message_updated",
+      conversationId: message.conversationId,
+      message,
+    });
+  }
+
+  /** Re-reads a conversation (after a profile fetch, say) and announces it to its owner. */
+  async notifyConversationChanged(conversationId: string): Promise<void> {
+    const conversation = await this.deps.store.conversations.findById(conversationId);
+    if (conversation) await this.publishConversation(conversation);
+  }
+
+  private publishConversation(conversation: Conversation): Promise<void> {
+    return this.publish(ownerTopic(conversation.ownerId), {
+      kind: "conversation_updated",
+      conversation,
+    });
+  }
+
+  // The write is committed: a failed publish must not fail the request. Sockets that missed the
+  // event catch up from the store when the bus reconnects (see the gateway's resync).
+  private async publish(topic: string, event: BusEvent): Promise<void> {
+    try {
+      await this.deps.bus.publish(topic, event);
+    } catch (err) {
+      this.deps.log.warn({ err, topic, kind: event.kind }, "bus publish failed");
+    }
+  }
+}
+
+function validContent(raw: string): string {
+  const content = raw.trim();
+  if (content.length === 0) throw new ValidationError("content must not be empty");
+  if (content.length > MAX_CONTENT_LENGTH) {
+    throw new ValidationError(`content must be at most ${MAX_CONTENT_LENGTH} characters`);
+  }
+  return content;
+}

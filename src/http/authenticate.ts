@@ -1,0 +1,29 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { AccountService } from "../auth/account-service.js";
+import type { User } from "../domain/types.js";
+import { UnauthorizedError } from "../errors.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Set by `requireUser`; routes behind it may rely on it. */
+    user: User | null;
+  }
+}
+
+export type RequireUser = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+/** A preHandler that accepts `Authorization: Bearer <access token>` and sets `request.user`. */
+export function requireUser(accounts: AccountService): RequireUser {
+  return async (request) => {
+    const header = request.headers.authorization;
+    const match = header?.match(/^Bearer\s+(\S+)$/i);
+    if (!match?.[1]) throw new UnauthorizedError("Authentication credentials were not provided");
+    request.user = (await accounts.authenticate(match[1])).user;
+  };
+}
+
+/** The user of a route behind `requireUser`. */
+export function currentUser(request: FastifyRequest): User {
+  if (!request.user) throw new UnauthorizedError();
+  return request.user;
+}

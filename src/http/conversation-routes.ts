@@ -1,0 +1,102 @@
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import type { ChatService } from "../domain/chat-service.js";
+import { CONVERSATION_STATUSES, PLATFORMS } from "../domain/types.js";
+import { conversationView, isoTime, messageView } from "../domain/views.js";
+import { PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX } from "../realtime/protocol.js";
+import { currentUser, type RequireUser } from "./authenticate.js";
+import { parseInput } from "./error-handler.js";
+
+const limit = z.coerce.number().int().min(1).max(PAGE_LIMIT_MAX).default(PAGE_LIMIT_DEFAULT);
+const seq = z.coerce.number().int().min(0);
+
+const listQuery = z.object({
+  status: z.enum(CONVERSATION_STATUSES).optional(),
+  source: z.enum(PLATFORMS).optional(),
+  search: z.string().max(200).optional(),
+  limit,
+  cursor: z.string().max(512).optional(),
+});
+const idParams = z.object({ id: z.string().max(64) });
+const patchBody = z
+  .object({
+    status: z.enum(CONVERSATION_STATUSES).optional(),
+    priority: z.number().int().min(0).max(1000).optional(),
+  })
+  .refine((b) => b.status !== undefined || b.priority !== undefined, "status or priority required");
+const historyQuery = z.object({ before_seq: seq.optional(), after_seq: seq.optional(), limit });
+const messageBody = z.object({
+  content: z.string().max(16384),
+  client_id: z.string().min(1).max(128).nullable().optional(),
+});
+
+/** protocol.md section 8: another user's conversation answers 404. */
+export async function conversationRoutes(
+  app: FastifyInstance,
+  opts: { chat: ChatService; requireUser: RequireUser },
+): Promise<void> {
+  const { chat } = opts;
+  app.addHook("preHandler", opts.requireUser);
+
+  app.get("/api/conversations/", async (request) => {
+    const q = parseInput(listQuery, request.query);
+    const { status, source, search } = q;
+    const filter = {
+      ...(status && { status }),
+      ...(source && { source }),
+      ...(search && { search }),
+    };
+    const page = await chat.listConversations(
+      currentUser(request).id,
+      filter,
+      q.limit,
+      q.cursor ?? null,
+    );
+    return {
+      conversations: page.conversations.map(conversationView),
+      has_more: page.hasMore,
+      next_cursor: page.nextCursor,
+    };
+  });
+
+  app.get("/api/conversations/:id/", async (request) => {
+    const { id } = parseInput(idParams, request.params);
+    return conversationView(await chat.requireConversation(currentUser(request).id, id));
+  });
+
+  app.patch("/api/conversations/:id/", async (request) => {
+    const { id } = parseInput(idParams, request.params);
+    const changes = parseInput(patchBody, request.body);
+    return conversationView(await chat.updateConversation(currentUser(request).id, id, changes));
+  });
+
+  app.get("/api/conversations/:id/messages/", async (request) => {
+    const { id } = parseInput(idParams, request.params);
+    const q = parseInput(historyQuery, request.query);
+    const page = await chat.history(currentUser(request).id, id, {
+      limit: q.limit,
+      ...(q.after_seq !== undefined && { afterSeq: q.after_seq }),
+      ...(q.before_seq !== undefined && { beforeSeq: q.before_seq }),
+    });
+    return { messages: page.messages.map(messageView), has_more: page.hasMore };
+  });
+
+  app.post("/api/conversations/:id/messages/", async (request, reply) => {
+    const { id } = parseInput(idParams, request.params);
+    const body = parseInput(messageBody, request.body);
+    const user = currentUser(request);
+    const result = await chat.sendMessage({ id: user.id, username: user.username }, id, {
+      content: body.content,
+      clientId: body.client_id ?? null,
+    });
+    // 200 for a retry that stored nothing new, 201 for a new message.
+    return reply.status(result.duplicate ? 200 : 201).send(messageView(result.message));
+  });
+
+  app.post("/api/conversations/:id/read/", async (request) => {
+    const { id } = parseInput(idParams, request.params);
+    const user = currentUser(request);
+    const { readAt } = await chat.markRead({ id: user.id, username: user.username }, id);
+    return { conversation_id: id, user_id: user.id, read_at: isoTime(readAt) };
+  });
+}

@@ -1,0 +1,107 @@
+import type { Logger } from "pino";
+import type { WebSocket } from "ws";
+import type { AccountService } from "../auth/account-service.js";
+import type { ChatService } from "../domain/chat-service.js";
+import { ID_PATTERN } from "../domain/ids.js";
+import { ForbiddenError } from "../errors.js";
+import { serveSocket } from "./connection.js";
+import { chatMessageFrame, messagesFrame } from "./frames.js";
+import type { Gateway } from "./gateway.js";
+import { errorFrame, PAGE_LIMIT_DEFAULT, parseChatFrame } from "./protocol.js";
+
+/** The snapshot sizes of protocol.md section 4. */
+export const RECENT_LIMIT = 50;
+export const RESUME_LIMIT = 500;
+
+export interface SocketDeps {
+  accounts: AccountService;
+  chat: ChatService;
+  gateway: Gateway;
+  log: Logger;
+}
+
+/** `/ws/chat/{conversation_id}/?token=…[&after_seq=N]` */
+export function serveChatSocket(
+  socket: WebSocket,
+  conversationId: string,
+  query: URLSearchParams,
+  deps: SocketDeps,
+): void {
+  const { accounts, chat, gateway } = deps;
+  const log = deps.log.child({ conversation: conversationId });
+  serveSocket({
+    socket,
+    gateway,
+    log,
+    open: async (member) => {
+      const { user, expiresAt } = await accounts.authenticate(query.get("token") ?? "");
+      if (!ID_PATTERN.test(conversationId)) throw new ForbiddenError();
+      const conversation = await chat.requireConversation(user.id, conversationId);
+      const afterSeq = parseAfterSeq(query.get("after_seq"));
+      member.send(
+        JSON.stringify({
+          type: "connection_established",
+          conversation_id: conversationId,
+          user_id: user.id,
+        }),
+      );
+      if (afterSeq === null) {
+        member.send(
+          errorFrame({ code: "invalid_message", error: "after_seq must be a whole number >= 0" }),
+        );
+      }
+      // Join before reading the snapshot: frames stored meanwhile are held, none is missed.
+      await gateway.joinConversation(conversationId, member);
+      if (afterSeq !== undefined && afterSeq !== null) {
+        const page = await chat.readMessages(conversationId, { afterSeq, limit: RESUME_LIMIT });
+        member.send(
+          messagesFrame("recent_messages", page.messages, page.hasMore, { resumed: true }),
+        );
+        member.goLive(page.messages.at(-1)?.seq ?? Math.min(afterSeq, conversation.lastSeq));
+      } else {
+        const page = await chat.readMessages(conversationId, { limit: RECENT_LIMIT });
+        member.send(messagesFrame("recent_messages", page.messages, page.hasMore));
+        member.goLive(page.messages.at(-1)?.seq ?? 0);
+      }
+      return { user, expiresAt };
+    },
+    onFrame: async ({ user }, member, text) => {
+      const parsed = parseChatFrame(text);
+      if (!parsed.ok) return member.send(errorFrame(parsed.error));
+      const frame = parsed.frame;
+      const actor = { id: user.id, username: user.username };
+      switch (frame.type) {
+        case "chat_message": {
+          const result = await chat.sendMessage(actor, conversationId, {
+            content: frame.content,
+            clientId: frame.client_id ?? null,
+          });
+          // A retry: everyone saw the original; only the retrying socket needs an answer.
+          if (result.duplicate) member.send(chatMessageFrame(result.message));
+          return;
+        }
+        case "typing":
+          return chat.typing(actor, conversationId, frame.is_typing, member.id);
+        case "mark_read":
+          await chat.markRead(actor, conversationId);
+          return;
+        case "get_messages": {
+          const limit = frame.limit ?? PAGE_LIMIT_DEFAULT;
+          const page = await chat.readMessages(
+            conversationId,
+            frame.before_seq === undefined ? { limit } : { beforeSeq: frame.before_seq, limit },
+          );
+          return member.send(messagesFrame("messages", page.messages, page.hasMore));
+        }
+      }
+    },
+    onClose: (_session, member) => gateway.leaveConversation(conversationId, member),
+  });
+}
+
+/** undefined: absent; null: present but not a whole number >= 0. */
+function parseAfterSeq(raw: string | null): number | undefined | null {
+  if (raw === null || raw === "") return undefined;
+  if (!/^\d{1,15}$/.test(raw)) return null;
+  return Number(raw);
+}

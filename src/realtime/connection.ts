@@ -1,0 +1,96 @@
+import type { Logger } from "pino";
+import type { RawData, WebSocket } from "ws";
+import type { User } from "../domain/types.js";
+import { AppError } from "../errors.js";
+import { Close, closeCodeFor } from "./close-codes.js";
+import type { Gateway } from "./gateway.js";
+import { errorFrame } from "./protocol.js";
+import { SocketMember } from "./socket-member.js";
+
+export interface Session {
+  user: User;
+  /** Access token expiry (epoch ms): the socket closes with 4001 then. */
+  expiresAt: number;
+}
+
+// setTimeout cannot wait longer than this; longer waits are re-armed.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The life of one socket, for both socket kinds: the handshake (`open`) runs first; frames that
+ * arrive meanwhile wait, and every frame is handled after the previous one finished, so a
+ * client's messages are stored in the order it sent them. Errors become error frames or close
+ * codes here and nowhere else.
+ */
+export function serveSocket<S extends Session>(options: {
+  socket: WebSocket;
+  gateway: Gateway;
+  log: Logger;
+  open: (member: SocketMember) => Promise<S>;
+  onFrame: (session: S, member: SocketMember, text: string) => Promise<void>;
+  onClose: (session: S, member: SocketMember) => void;
+}): void {
+  const { socket, gateway, log } = options;
+  const member = new SocketMember(socket);
+  gateway.track(member);
+  let session: S | undefined;
+  let expiryTimer: NodeJS.Timeout | undefined;
+
+  const armExpiry = (expiresAt: number) => {
+    const wait = expiresAt - Date.now();
+    if (wait <= 0) return member.close(Close.Unauthorized);
+    expiryTimer = setTimeout(() => armExpiry(expiresAt), Math.min(wait, MAX_TIMER_MS));
+  };
+
+  let chain: Promise<void> = options.open(member).then(
+    (opened) => {
+      session = opened;
+      armExpiry(opened.expiresAt);
+    },
+    (err: unknown) => {
+      const code = closeCodeFor(err);
+      if (code === Close.Internal) log.error({ err }, "socket handshake failed");
+      else log.debug({ code, reason: err instanceof Error ? err.message : "" }, "socket refused");
+      member.close(code);
+    },
+  );
+
+  const handle = async (data: RawData, isBinary: boolean) => {
+    if (!session || socket.readyState !== socket.OPEN) return;
+    if (isBinary) {
+      member.send(
+        errorFrame({ code: "invalid_message", error: "Binary frames are not supported" }),
+      );
+      return;
+    }
+    try {
+      await options.onFrame(session, member, rawText(data));
+    } catch (err) {
+      if (err instanceof AppError && err.status < 500) {
+        member.send(errorFrame({ code: "invalid_message", error: err.message }));
+      } else {
+        log.error({ err }, "socket frame failed");
+        member.send(
+          JSON.stringify({ type: "error", code: "internal_error", error: "Internal error" }),
+        );
+      }
+    }
+  };
+
+  socket.on("message", (data, isBinary) => {
+    chain = chain.then(() => handle(data, isBinary));
+  });
+  socket.on("error", (err) => log.debug({ err }, "socket error"));
+  socket.once("close", () => {
+    clearTimeout(expiryTimer);
+    // Wait for the handshake so that a socket closed mid-join still leaves its groups.
+    void chain.then(() => {
+      if (session) options.onClose(session, member);
+    });
+  });
+}
+
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
+  return Buffer.from(data as ArrayBuffer).toString("utf8");
+}

@@ -1,0 +1,109 @@
+import type { Logger } from "pino";
+import type { ConversationEvent } from "../domain/events.js";
+import type { Message } from "../domain/types.js";
+import { chatMessageFrame, frameFor } from "./frames.js";
+import type { SocketMember } from "./socket-member.js";
+
+/** Reads stored messages with seq > afterSeq, oldest first (the store's `after`). */
+export type FetchAfter = (conversationId: string, afterSeq: number) => Promise<Message[]>;
+
+/**
+ * This process's sockets of one conversation. Messages may arrive out of `seq` order (several
+ * writers, several processes) or not at all (a bus outage); the group releases them strictly in
+ * order: an early one waits `gapWaitMs` for its predecessor, then the gap is read from the store.
+ */
+export class ConversationGroup {
+  readonly members = new Set<SocketMember>();
+  /** Highest seq released to the members; undefined until `start`. */
+  private delivered: number | undefined;
+  private readonly held = new Map<number, Message>();
+  private gapTimer: NodeJS.Timeout | undefined;
+  private filling = false;
+
+  constructor(
+    readonly conversationId: string,
+    private readonly fetchAfter: FetchAfter,
+    private readonly gapWaitMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** The stored seq when the subscription became active; anything up to it is in snapshots. */
+  start(storedSeq: number): void {
+    this.delivered = storedSeq;
+    for (const seq of this.held.keys()) if (seq <= storedSeq) this.held.delete(seq);
+    this.release();
+  }
+
+  onEvent(event: ConversationEvent): void {
+    if (event.kind === "message_created") {
+      this.accept(event.message);
+      return;
+    }
+    const frame = frameFor(event);
+    const skip = event.kind === "typing" ? event.originSocketId : undefined;
+    for (const member of this.members) if (member.id !== skip) member.deliver(frame);
+  }
+
+  /** After a bus outage: read whatever was stored past what we released. */
+  catchUp(): void {
+    void this.fill();
+  }
+
+  stop(): void {
+    clearTimeout(this.gapTimer);
+    this.gapTimer = undefined;
+    this.held.clear();
+  }
+
+  private accept(message: Message): void {
+    if (this.delivered !== undefined && message.seq <= this.delivered) return;
+    this.held.set(message.seq, message);
+    this.release();
+  }
+
+  private release(): void {
+    if (this.delivered === undefined) return;
+    let next = this.held.get(this.delivered + 1);
+    while (next) {
+      this.held.delete(next.seq);
+      this.delivered = next.seq;
+      const frame = chatMessageFrame(next);
+      for (const member of this.members) member.deliver(frame, next.seq);
+      next = this.held.get(this.delivered + 1);
+    }
+    if (this.held.size === 0) {
+      clearTimeout(this.gapTimer);
+      this.gapTimer = undefined;
+    } else {
+      this.gapTimer ??= setTimeout(() => {
+        this.gapTimer = undefined;
+        void this.fill();
+      }, this.gapWaitMs);
+    }
+  }
+
+  private async fill(): Promise<void> {
+    if (this.filling || this.delivered === undefined) return;
+    this.filling = true;
+    try {
+      // Loop: a large gap may take several pages.
+      for (;;) {
+        const from: number = this.delivered ?? 0;
+        const missing = await this.fetchAfter(this.conversationId, from);
+        for (const message of missing) this.accept(message);
+        if (missing.length === 0 || this.delivered === from) break;
+      }
+    } catch (err) {
+      this.log.warn({ err, conversation: this.conversationId }, "gap fill failed");
+    } finally {
+      this.filling = false;
+    }
+    // Still waiting for a message the store does not show yet: try again later.
+    if (this.held.size > 0 && !this.gapTimer) {
+      this.gapTimer = setTimeout(() => {
+        this.gapTimer = undefined;
+        void this.fill();
+      }, this.gapWaitMs);
+    }
+  }
+}

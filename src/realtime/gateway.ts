@@ -1,0 +1,161 @@
+import type { Logger } from "pino";
+import type { Bus, Unsubscribe } from "../bus/bus.js";
+import {
+  type BusEvent,
+  type ConversationEvent,
+  conversationTopic,
+  type OwnerEvent,
+  ownerTopic,
+} from "../domain/events.js";
+import type { Store } from "../store/store.js";
+import type { CloseCode } from "./close-codes.js";
+import { ConversationGroup } from "./conversation-group.js";
+import { frameFor } from "./frames.js";
+import type { SocketMember } from "./socket-member.js";
+
+const GAP_FETCH_LIMIT = 500;
+
+interface Entry<G> {
+  group: G;
+  ready: Promise<void>;
+  unsubscribe: Promise<Unsubscribe | undefined>;
+}
+
+/** List sockets of one owner: every event becomes one frame for all of them. */
+export class OwnerGroup {
+  readonly members = new Set<SocketMember & { onResync?: () => void }>();
+
+  onEvent(event: OwnerEvent): void {
+    const frame = frameFor(event);
+    for (const member of this.members) member.deliver(frame);
+  }
+}
+
+/**
+ * This process's side of the fan-out: a bus subscription per conversation or owner that has
+ * local sockets, dropped when the last one leaves. Knows sockets only as `SocketMember`s.
+ */
+export class Gateway {
+  private readonly conversations = new Map<string, Entry<ConversationGroup>>();
+  private readonly owners = new Map<number, Entry<OwnerGroup>>();
+  private readonly members = new Set<SocketMember>();
+
+  constructor(private readonly deps: { bus: Bus; store: Store; log: Logger; gapWaitMs?: number }) {
+    deps.bus.onResync(() => this.resync());
+  }
+
+  get socketCount(): number {
+    return this.members.size;
+  }
+
+  track(member: SocketMember): void {
+    this.members.add(member);
+    member.socket.on("pong", () => {
+      member.alive = true;
+    });
+    member.socket.once("close", () => this.members.delete(member));
+  }
+
+  /** Resolves when the member will receive every message stored after the snapshot it reads next. */
+  async joinConversation(conversationId: string, member: SocketMember): Promise<void> {
+    let entry = this.conversations.get(conversationId);
+    if (!entry) {
+      const group = new ConversationGroup(
+        conversationId,
+        async (id, afterSeq) =>
+          (await this.deps.store.messages.after(id, afterSeq, GAP_FETCH_LIMIT)).messages,
+        this.deps.gapWaitMs ?? 100,
+        this.deps.log,
+      );
+      const subscribed = this.subscribe(conversationTopic(conversationId), (event) =>
+        group.onEvent(event as ConversationEvent),
+      );
+      const ready = subscribed.then(async () => {
+        const conversation = await this.deps.store.conversations.findById(conversationId);
+        group.start(conversation?.lastSeq ?? 0);
+      });
+      entry = { group, ready, unsubscribe: subscribed };
+      this.conversations.set(conversationId, entry);
+    }
+    entry.group.members.add(member);
+    await entry.ready;
+  }
+
+  leaveConversation(conversationId: string, member: SocketMember): void {
+    const entry = this.conversations.get(conversationId);
+    if (!entry?.group.members.delete(member) || entry.group.members.size > 0) return;
+    this.conversations.delete(conversationId);
+    entry.group.stop();
+    void this.release(entry);
+  }
+
+  async joinOwner(
+    ownerId: number,
+    member: SocketMember & { onResync?: () => void },
+  ): Promise<void> {
+    let entry = this.owners.get(ownerId);
+    if (!entry) {
+      const group = new OwnerGroup();
+      const subscribed = this.subscribe(ownerTopic(ownerId), (event) =>
+        group.onEvent(event as OwnerEvent),
+      );
+      entry = { group, ready: subscribed.then(() => undefined), unsubscribe: subscribed };
+      this.owners.set(ownerId, entry);
+    }
+    entry.group.members.add(member);
+    await entry.ready;
+  }
+
+  leaveOwner(ownerId: number, member: SocketMember): void {
+    const entry = this.owners.get(ownerId);
+    if (!entry?.group.members.delete(member) || entry.group.members.size > 0) return;
+    this.owners.delete(ownerId);
+    void this.release(entry);
+  }
+
+  /** Pings every socket; one that did not answer the previous ping is dropped. */
+  heartbeat(): void {
+    for (const member of this.members) {
+      if (!member.alive) {
+        member.socket.terminate();
+        continue;
+      }
+      member.alive = false;
+      member.socket.ping();
+    }
+  }
+
+  closeAll(code: CloseCode): void {
+    for (const member of this.members) member.close(code);
+  }
+
+  /** The bus came back after an outage: catch every group up from the store. */
+  resync(): void {
+    this.deps.log.info("bus resync: catching sockets up from the store");
+    for (const { group } of this.conversations.values()) group.catchUp();
+    for (const { group } of this.owners.values()) {
+      for (const member of group.members) member.onResync?.();
+    }
+  }
+
+  private async subscribe(
+    topic: string,
+    handler: (event: BusEvent) => void,
+  ): Promise<Unsubscribe | undefined> {
+    try {
+      return await this.deps.bus.subscribe(topic, handler);
+    } catch (err) {
+      // Sockets still get their snapshot and their own answers; live frames resume on resync.
+      this.deps.log.error({ err, topic }, "bus subscribe failed");
+      return undefined;
+    }
+  }
+
+  private async release(entry: Entry<unknown>): Promise<void> {
+    try {
+      await (await entry.unsubscribe)?.();
+    } catch (err) {
+      this.deps.log.warn({ err }, "bus unsubscribe failed");
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import type { WebSocket } from "ws";
+import type { ConversationFilter } from "../domain/types.js";
+import type { SocketDeps } from "./chat-socket.js";
+import { serveSocket } from "./connection.js";
+import { conversationsListFrame } from "./frames.js";
+import { errorFrame, PAGE_LIMIT_DEFAULT, parseListFrame } from "./protocol.js";
+
+interface ListQuery {
+  filter: ConversationFilter;
+  limit: number;
+}
+
+/** `/ws/conversations/?token=…` */
+export function serveListSocket(socket: WebSocket, query: URLSearchParams, deps: SocketDeps): void {
+  const { accounts, chat, gateway } = deps;
+  // The filters of this socket's last get_conversations, reused by refresh_conversations.
+  let last: ListQuery = { filter: {}, limit: PAGE_LIMIT_DEFAULT };
+
+  const sendPage = async (
+    userId: number,
+    member: { send(frame: string): void },
+    listQuery: ListQuery,
+    cursor: string | null,
+  ) => {
+    const page = await chat.listConversations(userId, listQuery.filter, listQuery.limit, cursor);
+    member.send(conversationsListFrame(page));
+  };
+
+  serveSocket({
+    socket,
+    gateway,
+    log: deps.log,
+    open: async (member) => {
+      const { user, expiresAt } = await accounts.authenticate(query.get("token") ?? "");
+      member.send(JSON.stringify({ type: "connection_established", user_id: user.id }));
+      // After a bus outage the list may be stale: send it again rather than trust the pushes.
+      const resyncing = Object.assign(member, {
+        onResync: () => {
+          sendPage(user.id, member, last, null).catch((err: unknown) =>
+            deps.log.warn({ err }, "list resync failed"),
+          );
+        },
+      });
+      await gateway.joinOwner(user.id, resyncing);
+      await sendPage(user.id, member, last, null);
+      member.goLive(0);
+      return { user, expiresAt };
+    },
+    onFrame: async ({ user }, member, text) => {
+      const parsed = parseListFrame(text);
+      if (!parsed.ok) return member.send(errorFrame(parsed.error));
+      const frame = parsed.frame;
+      if (frame.type === "refresh_conversations") return sendPage(user.id, member, last, null);
+      last = {
+        filter: {
+          ...(frame.status ? { status: frame.status } : {}),
+          ...(frame.source ? { source: frame.source } : {}),
+          ...(frame.search ? { search: frame.search } : {}),
+        },
+        limit: frame.limit ?? PAGE_LIMIT_DEFAULT,
+      };
+      return sendPage(user.id, member, last, frame.cursor ?? null);
+    },
+    onClose: ({ user }, member) => gateway.leaveOwner(user.id, member),
+  });
+}

@@ -1,0 +1,112 @@
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { buildApp } from "./app.js";
+import { AccountService } from "./auth/account-service.js";
+import { TokenIssuer } from "./auth/tokens.js";
+import type { Bus } from "./bus/bus.js";
+import { LocalBus } from "./bus/local-bus.js";
+import type { Config } from "./config.js";
+import { ChatService } from "./domain/chat-service.js";
+import type { PlatformRuntime } from "./platforms/runtime.js";
+import { Close } from "./realtime/close-codes.js";
+import { Gateway } from "./realtime/gateway.js";
+import { createSqlStore } from "./store/sql/create-store.js";
+import type { Store } from "./store/store.js";
+
+export interface Server {
+  app: FastifyInstance;
+  store: Store;
+  bus: Bus;
+  chat: ChatService;
+  accounts: AccountService;
+  gateway: Gateway;
+  platforms: PlatformRuntime | undefined;
+  /** Listens, then starts background work (delivery, polling, heartbeats). Returns the port. */
+  listen(): Promise<number>;
+  /** Stops accepting, closes sockets with 1001, finishes pending work, releases resources. */
+  stop(): Promise<void>;
+}
+
+export interface ServerOptions {
+  /** Platform adapters and the delivery worker (on by default). */
+  platforms?: boolean;
+}
+
+async function createBus(config: Readonly<Config>, log: Logger): Promise<Bus> {
+  if (!config.redisUrl) return new LocalBus();
+  const { RedisBus } = await import("./bus/redis-bus.js");
+  return RedisBus.connect(config.redisUrl, log);
+}
+
+/** The composition root shared by `main.ts` and the tests: config in, a ready server out. */
+export async function createServer(
+  config: Readonly<Config>,
+  log: Logger,
+  options: ServerOptions = {},
+): Promise<Server> {
+  if (!config.jwtSecret) throw new Error("JWT_SECRET is required");
+  const store = await createSqlStore(
+    config.databaseUrl ? { databaseUrl: config.databaseUrl } : { sqlitePath: config.sqlitePath },
+    log,
+  );
+  await store.migrate();
+  const bus = await createBus(config, log);
+  let platforms: PlatformRuntime | undefined;
+  const chat = new ChatService({
+    store,
+    bus,
+    log,
+    onOutboxQueued: () => platforms?.wakeDelivery(),
+  });
+  const tokens = new TokenIssuer(config.jwtSecret, {
+    access: config.accessTokenTtl,
+    refresh: config.refreshTokenTtl,
+  });
+  const accounts = new AccountService(store, tokens, config.allowRegistration);
+  const gateway = new Gateway({ bus, store, log });
+  if (options.platforms !== false) {
+    const { createPlatformRuntime } = await import("./platforms/runtime.js");
+    platforms = createPlatformRuntime({ config, store, chat, log });
+  }
+  let draining = false;
+  const app = await buildApp({
+    log,
+    store,
+    bus,
+    chat,
+    accounts,
+    gateway,
+    platforms,
+    isDraining: () => draining,
+  });
+  let heartbeat: NodeJS.Timeout | undefined;
+
+  return {
+    app,
+    store,
+    bus,
+    chat,
+    accounts,
+    gateway,
+    platforms,
+    async listen() {
+      await app.listen({ port: config.port, host: config.host });
+      heartbeat = setInterval(() => gateway.heartbeat(), config.wsPingIntervalMs);
+      heartbeat.unref();
+      await platforms?.start();
+      const address = app.server.address();
+      return typeof address === "object" && address ? address.port : config.port;
+    },
+    async stop() {
+      draining = true;
+      clearInterval(heartbeat);
+      // Stop accepting first; then tell clients to move on; then finish what was started.
+      app.server.close();
+      gateway.closeAll(Close.GoingAway);
+      await platforms?.stop();
+      await app.close();
+      await bus.close();
+      await store.close();
+    },
+  };
+}

@@ -1,12 +1,33 @@
-import { type Logger, pino } from "pino";
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from "pino";
 
-/** Removes the value of `token=` from a URL, so socket tokens never reach the logs. */
-export const redactUrl = (url: string): string =>
-  url.replace(/([?&](?:token|access_token)=)[^&#]*/gi, "$1[redacted]");
+const SECRET_PARAMS = new Set(["token", "access_token"]);
+
+/**
+ * Removes the values of `token=` and `access_token=` from a URL, so socket tokens never reach
+ * the logs. Names are decoded as the server decodes them (`%74oken=` is `token=` to
+ * URLSearchParams), otherwise an encoded name would authenticate and still be logged.
+ */
+export function redactUrl(url: string): string {
+  const start = url.indexOf("?");
+  if (start === -1) return url;
+  const hash = url.indexOf("#", start);
+  const end = hash === -1 ? url.length : hash;
+  const pairs = url
+    .slice(start + 1, end)
+    .split("&")
+    .map((pair) => {
+      const eq = pair.indexOf("=");
+      if (eq === -1) return pair;
+      const name = new URLSearchParams(pair).keys().next().value ?? "";
+      return SECRET_PARAMS.has(name.toLowerCase()) ? `${pair.slice(0, eq)}=[redacted]` : pair;
+    });
+  return `${url.slice(0, start + 1)}${pairs.join("&")}${url.slice(end)}`;
+}
 
 // Secrets never reach the logs: credentials by path, socket tokens by the URL serializer.
-export function createLogger(level: string): Logger {
-  return pino({
+// `destination` defaults to stdout; tests pass a stream to read the lines.
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options: LoggerOptions = {
     level,
     redact: {
       paths: [
@@ -32,5 +53,6 @@ export function createLogger(level: string): Logger {
       }),
       err: pino.stdSerializers.err,
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -1,5 +1,9 @@
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import type { Channel, Conversation, Platform, User } from "../../src/domain/types.js";
 import { createSqlStore } from "../../src/store/sql/create-store.js";
@@ -77,6 +81,10 @@ export async function freshPostgres(): Promise<FreshPostgres | undefined> {
   };
 }
 
+// Asked once, before any suite is declared: node:test attaches tests to the right suite only
+// when suite bodies run synchronously.
+const postgresUp = storeKinds().includes("postgres") && (await postgresReachable());
+
 let skipReported = false;
 
 function reportSkip(): void {
@@ -90,24 +98,72 @@ export interface StoreHandle {
   kind: StoreKind;
   /** The suite's store, migrated; valid inside tests and hooks. */
   store(): Store;
+  /**
+   * Runs SQL on the store's database over a separate connection, for what the Store interface
+   * does not show (read markers, outbox rows) or cannot do (forcing equal timestamps). `?`
+   * placeholders; bigint columns come back as numbers.
+   */
+  sql(text: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
 }
 
-/** A migrated store of the given kind and a function that closes and removes it. */
-export async function openStore(
-  kind: StoreKind,
-): Promise<{ store: Store; dispose(): Promise<void> } | undefined> {
+export interface OpenedStore {
+  store: Store;
+  sql: StoreHandle["sql"];
+  dispose(): Promise<void>;
+}
+
+const int8AsNumber: pg.CustomTypesConfig = {
+  getTypeParser: (oid, format) =>
+    oid === pg.types.builtins.INT8 ? Number : pg.types.getTypeParser(oid, format),
+};
+
+/** A migrated store of the given kind with a side connection; undefined without PostgreSQL. */
+export async function openStore(kind: StoreKind): Promise<OpenedStore | undefined> {
   if (kind === "sqlite") {
-    const store = await createSqlStore({ sqlitePath: ":memory:" });
+    // A file rather than ":memory:", so that the side connection sees the same database.
+    const dir = mkdtempSync(join(tmpdir(), "fiko-store-"));
+    const path = join(dir, "store.sqlite");
+    const store = await createSqlStore({ sqlitePath: path });
     await store.migrate();
-    return { store, dispose: () => store.close() };
+    const side = new BetterSqlite3(path);
+    side.pragma("busy_timeout = 5000");
+    return {
+      store,
+      async sql(text, params = []) {
+        const statement = side.prepare(text);
+        if (statement.reader) return statement.all(...params) as Record<string, unknown>[];
+        statement.run(...params);
+        return [];
+      },
+      async dispose() {
+        side.close();
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   }
   const fresh = await freshPostgres();
   if (fresh === undefined) return undefined;
   const store = await createSqlStore({ databaseUrl: fresh.databaseUrl, schema: fresh.schema });
   await store.migrate();
+  const side = new pg.Client({
+    connectionString: fresh.databaseUrl,
+    options: `-c search_path=${fresh.schema}`,
+    types: int8AsNumber,
+  });
+  await side.connect();
   return {
     store,
+    async sql(text, params = []) {
+      let n = 0;
+      const result = await side.query(
+        text.replace(/\?/g, () => `$${++n}`),
+        params,
+      );
+      return result.rows;
+    },
     async dispose() {
+      await side.end();
       await store.close();
       await fresh.drop();
     },
@@ -117,8 +173,8 @@ export async function openStore(
 /** Declares `body`'s tests once per store kind, each kind with its own fresh store. */
 export function describeStores(title: string, body: (handle: StoreHandle) => void): void {
   for (const kind of storeKinds()) {
-    describe(`${title} [${kind}]`, async () => {
-      if (kind === "postgres" && !(await postgresReachable())) {
+    describe(`${title} [${kind}]`, () => {
+      if (kind === "postgres" && !postgresUp) {
         if (process.env.REQUIRE_SERVICES === "1") {
           it("needs PostgreSQL", () => {
             throw new Error(`PostgreSQL not reachable at ${postgresAddress()}`);
@@ -128,7 +184,7 @@ export function describeStores(title: string, body: (handle: StoreHandle) => voi
         }
         return;
       }
-      let opened: Awaited<ReturnType<typeof openStore>>;
+      let opened: OpenedStore | undefined;
       before(async () => {
         opened = await openStore(kind);
       });
@@ -140,6 +196,10 @@ export function describeStores(title: string, body: (handle: StoreHandle) => voi
         store: () => {
           if (opened === undefined) throw new Error(`${kind} store is not open`);
           return opened.store;
+        },
+        sql: (text, params) => {
+          if (opened === undefined) throw new Error(`${kind} store is not open`);
+          return opened.sql(text, params);
         },
       });
     });

@@ -5,7 +5,14 @@ import { join } from "node:path";
 import { it, test } from "node:test";
 import { ConflictError } from "../../src/errors.js";
 import { createSqlStore } from "../../src/store/sql/create-store.js";
-import { describeStores, inbound, newChannel, newOwner, unique } from "../helpers/stores.js";
+import {
+  describeStores,
+  freshPostgres,
+  inbound,
+  newChannel,
+  newOwner,
+  unique,
+} from "../helpers/stores.js";
 
 // Migrations, users and channels: the records everything else hangs on.
 
@@ -29,6 +36,48 @@ test("sqlite store creates a missing parent directory and reopens its file", asy
     await second.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("sqlite store works in memory", async () => {
+  const store = await createSqlStore({ sqlitePath: ":memory:" });
+  await store.migrate();
+  await store.migrate();
+  const user = await store.users.create({
+    username: "m",
+    passwordHash: "h",
+    firstName: "",
+    lastName: "",
+  });
+  assert.equal((await store.users.findById(user.id))?.username, "m");
+  await store.close();
+});
+
+test("postgres stores in sibling schemas migrate side by side", async (t) => {
+  const [a, b] = await Promise.all([freshPostgres(), freshPostgres()]);
+  if (a === undefined || b === undefined) {
+    t.skip("PostgreSQL not reachable");
+    return;
+  }
+  const stores = await Promise.all(
+    [a, b].map((p) => createSqlStore({ databaseUrl: p.databaseUrl, schema: p.schema })),
+  );
+  try {
+    // Concurrently, and each twice: Kysely's bookkeeping must stay inside each schema.
+    await Promise.all(stores.map((s) => s.migrate()));
+    await Promise.all(stores.map((s) => s.migrate()));
+    for (const s of stores) {
+      const user = await s.users.create({
+        username: "same",
+        passwordHash: "h",
+        firstName: "",
+        lastName: "",
+      });
+      assert.equal(user.id, 1);
+    }
+  } finally {
+    await Promise.all(stores.map((s) => s.close()));
+    await Promise.all([a.drop(), b.drop()]);
   }
 });
 

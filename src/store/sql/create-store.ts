@@ -55,11 +55,16 @@ class SqlStore implements Store {
   }
 
   async migrate(): Promise<void> {
+    if (this.ctx.dialect === "sqlite") return migrateToLatest(this.ctx.db, "sqlite");
     if (this.schema !== undefined) {
-      // The name was validated as a plain identifier when the pool was made.
+      // The name was checked to be a plain identifier when the pool was made.
       await sql`create schema if not exists ${sql.id(this.schema)}`.execute(this.ctx.db);
     }
-    await migrateToLatest(this.ctx.db, this.ctx.dialect);
+    const { rows } = await sql<{
+      schema: string | null;
+    }>`select current_schema() as schema`.execute(this.ctx.db);
+    const schema = this.schema ?? rows[0]?.schema ?? "public";
+    await migrateToLatest(this.ctx.db, "postgres", schema);
   }
 
   async ping(): Promise<void> {

@@ -4,6 +4,7 @@ import {
   type Migration,
   type MigrationProvider,
   Migrator,
+  sql,
 } from "kysely";
 import type { Database, DialectName } from "./schema.js";
 
@@ -20,8 +21,16 @@ function autoId(dialect: DialectName): IdColumn {
     : (col) => col.primaryKey().generatedByDefaultAsIdentity();
 }
 
+// Conversation ids break ties in the list order and its cursor. Binary collation makes
+// PostgreSQL order them exactly as SQLite does whatever the database's default locale, and the
+// columns that refer to them share it (PostgreSQL cannot compare text of two collations).
+function conversationIdText(dialect: DialectName): IdColumn {
+  return dialect === "postgres" ? (col) => col.modifyFront(sql`collate "C"`) : (col) => col;
+}
+
 function initial(dialect: DialectName): Migration {
   const id = autoId(dialect);
+  const conversationId = conversationIdText(dialect);
   return {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema
@@ -77,7 +86,7 @@ function initial(dialect: DialectName): Migration {
 
       await db.schema
         .createTable("conversations")
-        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("id", "text", (c) => conversationId(c).primaryKey())
         .addColumn("owner_id", "integer", (c) =>
           c.notNull().references("users.id").onDelete("cascade"),
         )
@@ -112,7 +121,7 @@ function initial(dialect: DialectName): Migration {
         .createTable("messages")
         .addColumn("id", "text", (c) => c.primaryKey())
         .addColumn("conversation_id", "text", (c) =>
-          c.notNull().references("conversations.id").onDelete("cascade"),
+          conversationId(c).notNull().references("conversations.id").onDelete("cascade"),
         )
         .addColumn("seq", "integer", (c) => c.notNull())
         .addColumn("type", "text", (c) => c.notNull())
@@ -143,7 +152,7 @@ function initial(dialect: DialectName): Migration {
       await db.schema
         .createTable("read_markers")
         .addColumn("conversation_id", "text", (c) =>
-          c.notNull().references("conversations.id").onDelete("cascade"),
+          conversationId(c).notNull().references("conversations.id").onDelete("cascade"),
         )
         .addColumn("user_id", "integer", (c) =>
           c.notNull().references("users.id").onDelete("cascade"),
@@ -186,12 +195,25 @@ class InCodeMigrations implements MigrationProvider {
   }
 }
 
-/** Applies every pending migration; a no-op when the schema is current. */
-export async function migrateToLatest(db: Kysely<Database>, dialect: DialectName): Promise<void> {
-  const migrator = new Migrator({ db, provider: new InCodeMigrations(dialect) });
+/**
+ * Applies every pending migration; a no-op when the schema is current. On PostgreSQL `schema`
+ * names where Kysely keeps its bookkeeping tables: unqualified, Kysely would find another
+ * schema's `kysely_migration` table in the same database and take it for ours.
+ */
+export async function migrateToLatest(
+  db: Kysely<Database>,
+  dialect: DialectName,
+  schema?: string,
+): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: new InCodeMigrations(dialect),
+    migrationTableSchema: schema,
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
-    const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
-    throw new Error(`Database migration ${failed} failed`, { cause: error });
+    const failed = results?.find((r) => r.status === "Error")?.migrationName;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`Database migration ${failed ?? "setup"} failed: ${reason}`, { cause: error });
   }
 }

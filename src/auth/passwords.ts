@@ -27,16 +27,29 @@ export async function hashPassword(password: string): Promise<string> {
   ].join("$");
 }
 
+/** False for a wrong password and for a stored value that is not a hash this module made. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const [scheme, n, r, p, salt, hash] = stored.split("$");
-  if (scheme !== "scrypt" || !salt || !hash) return false;
+  const [scheme, n, r, p, salt, hash, ...rest] = stored.split("$");
+  if (scheme !== "scrypt" || !salt || !hash || rest.length > 0) return false;
+  const params = [n, r, p].map((v) =>
+    v !== undefined && /^[1-9]\d{0,9}$/.test(v) ? Number(v) : 0,
+  );
+  const [N = 0, blockSize = 0, parallel = 0] = params;
+  if (N === 0 || blockSize === 0 || parallel === 0) return false;
   const expected = Buffer.from(hash, "base64url");
-  const key = await derive(password, Buffer.from(salt, "base64url"), {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-  });
-  return key.length === expected.length && timingSafeEqual(key, expected);
+  if (expected.length !== KEY_LENGTH) return false;
+  try {
+    // A damaged row (N not a power of two, memory over scrypt's limit) fails here: that is a
+    // failed login, not a server error.
+    const key = await derive(password, Buffer.from(salt, "base64url"), {
+      N,
+      r: blockSize,
+      p: parallel,
+    });
+    return timingSafeEqual(key, expected);
+  } catch {
+    return false;
+  }
 }
 
 // Verifying against this when the user does not exist makes both failures take the same time,

@@ -42,7 +42,11 @@ export class TokenIssuer {
       const reason = err instanceof joseErrors.JWTExpired ? "Token expired" : "Invalid token";
       throw new UnauthorizedError(reason, { cause: err });
     }
-    if (payload.token_type !== type) throw new UnauthorizedError(`Not an ${type} token`);
+    if (payload.token_type !== type) {
+      throw new UnauthorizedError(
+        type === "access" ? "Not an access token" : "Not a refresh token",
+      );
+    }
     const userId = parseUserId(payload.user_id);
     if (userId === undefined || typeof payload.exp !== "number") {
       throw new UnauthorizedError("Invalid token");

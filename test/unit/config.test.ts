@@ -1,0 +1,202 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { loadConfig } from "../../src/config.js";
+
+// protocol.md section 10: every variable is optional; bad values stop the start with a message.
+
+function refuses(env: Record<string, string>, ...fragments: string[]): void {
+  assert.throws(
+    () => loadConfig(env),
+    (err: unknown) => {
+      assert.ok(err instanceof Error);
+      assert.match(err.message, /^Invalid configuration:\n {2}/);
+      for (const fragment of fragments) assert.ok(err.message.includes(fragment), err.message);
+      return true;
+    },
+  );
+}
+
+describe("loadConfig", () => {
+  it("runs with no configuration at all", () => {
+    assert.deepEqual(
+      { ...loadConfig({}) },
+      {
+        port: 8000,
+        host: "0.0.0.0",
+        sqlitePath: "./data/fiko.sqlite",
+        databaseUrl: undefined,
+        redisUrl: undefined,
+        jwtSecret: undefined,
+        accessTokenTtl: 3600,
+        refreshTokenTtl: 604800,
+        allowRegistration: true,
+        publicUrl: undefined,
+        telegramApiRoot: "https://api.telegram.org",
+        instagramApiRoot: "https://graph.instagram.com",
+        instagramApiVersion: "v21.0",
+        instagramAppSecret: undefined,
+        instagramVerifyToken: undefined,
+        logLevel: "info",
+        wsPingIntervalMs: 30000,
+        deliveryMaxAttempts: 8,
+        deliveryBaseDelayMs: 1000,
+        shutdownGraceMs: 10000,
+      },
+    );
+  });
+
+  it("reads every variable of the contract", () => {
+    const config = loadConfig({
+      PORT: "9001",
+      HOST: "127.0.0.1",
+      SQLITE_PATH: "/tmp/x.sqlite",
+      DATABASE_URL: "postgres://u:p@db:5432/fiko",
+      REDIS_URL: "redis://cache:6379",
+      JWT_SECRET: "s".repeat(32),
+      ACCESS_TOKEN_TTL: "60",
+      REFRESH_TOKEN_TTL: "120",
+      ALLOW_REGISTRATION: "false",
+      PUBLIC_URL: "https://chat.example.com",
+      TELEGRAM_API_ROOT: "http://127.0.0.1:9999",
+      INSTAGRAM_API_ROOT: "http://127.0.0.1:9998",
+      INSTAGRAM_APP_SECRET: "app-secret",
+      INSTAGRAM_VERIFY_TOKEN: "verify-me",
+      LOG_LEVEL: "debug",
+    });
+    assert.equal(config.port, 9001);
+    assert.equal(config.host, "127.0.0.1");
+    assert.equal(config.sqlitePath, "/tmp/x.sqlite");
+    assert.equal(config.databaseUrl, "postgres://u:p@db:5432/fiko");
+    assert.equal(config.redisUrl, "redis://cache:6379");
+    assert.equal(config.jwtSecret, "s".repeat(32));
+    assert.equal(config.accessTokenTtl, 60);
+    assert.equal(config.refreshTokenTtl, 120);
+    assert.equal(config.allowRegistration, false);
+    assert.equal(config.publicUrl, "https://chat.example.com");
+    assert.equal(config.telegramApiRoot, "http://127.0.0.1:9999");
+    assert.equal(config.instagramApiRoot, "http://127.0.0.1:9998");
+    assert.equal(config.instagramAppSecret, "app-secret");
+    assert.equal(config.instagramVerifyToken, "verify-me");
+    assert.equal(config.logLevel, "debug");
+  });
+
+  it("accepts PORT 0 (tests listen on a free port)", () => {
+    assert.equal(loadConfig({ PORT: "0" }).port, 0);
+  });
+
+  for (const [value, expected] of [
+    ["true", true],
+    ["1", true],
+    ["yes", true],
+    ["false", false],
+    ["0", false],
+    ["no", false],
+  ] as const) {
+    it(`reads ALLOW_REGISTRATION=${value} as ${expected}`, () => {
+      assert.equal(loadConfig({ ALLOW_REGISTRATION: value }).allowRegistration, expected);
+    });
+  }
+
+  it("refuses an ALLOW_REGISTRATION that is not a boolean", () => {
+    refuses({ ALLOW_REGISTRATION: "maybe" }, "ALLOW_REGISTRATION:");
+  });
+
+  it("treats empty strings as unset", () => {
+    const config = loadConfig({
+      PORT: "",
+      JWT_SECRET: "",
+      DATABASE_URL: "",
+      REDIS_URL: "",
+      PUBLIC_URL: "",
+      ALLOW_REGISTRATION: "",
+      LOG_LEVEL: "",
+    });
+    assert.equal(config.port, 8000);
+    assert.equal(config.jwtSecret, undefined);
+    assert.equal(config.databaseUrl, undefined);
+    assert.equal(config.redisUrl, undefined);
+    assert.equal(config.publicUrl, undefined);
+    assert.equal(config.allowRegistration, true);
+    assert.equal(config.logLevel, "info");
+  });
+
+  it("strips trailing slashes from base URLs", () => {
+    const config = loadConfig({
+      PUBLIC_URL: "https://chat.example.com/",
+      TELEGRAM_API_ROOT: "http://127.0.0.1:9999//",
+      INSTAGRAM_API_ROOT: "https://graph.instagram.com/",
+    });
+    assert.equal(config.publicUrl, "https://chat.example.com");
+    assert.equal(config.telegramApiRoot, "http://127.0.0.1:9999");
+    assert.equal(config.instagramApiRoot, "https://graph.instagram.com");
+  });
+
+  it("is frozen", () => {
+    const config = loadConfig({});
+    assert.ok(Object.isFrozen(config));
+    assert.throws(() => {
+      (config as { port: number }).port = 1;
+    }, TypeError);
+  });
+
+  it("does not read process.env", () => {
+    const before = process.env.PORT;
+    process.env.PORT = "1234";
+    try {
+      assert.equal(loadConfig({}).port, 8000);
+    } finally {
+      if (before === undefined) delete process.env.PORT;
+      else process.env.PORT = before;
+    }
+  });
+
+  it("refuses a short JWT_SECRET and names the rule", () => {
+    refuses({ JWT_SECRET: "short" }, "JWT_SECRET: JWT_SECRET must be at least 16 characters");
+    assert.equal(loadConfig({ JWT_SECRET: "x".repeat(16) }).jwtSecret, "x".repeat(16));
+  });
+
+  for (const port of ["-1", "65536", "80.5", "http"]) {
+    it(`refuses PORT=${port}`, () => {
+      refuses({ PORT: port }, "PORT:");
+    });
+  }
+
+  for (const ttl of ["0", "-5", "1.5", "an hour"]) {
+    it(`refuses ACCESS_TOKEN_TTL=${ttl} and REFRESH_TOKEN_TTL=${ttl}`, () => {
+      refuses({ ACCESS_TOKEN_TTL: ttl }, "ACCESS_TOKEN_TTL:");
+      refuses({ REFRESH_TOKEN_TTL: ttl }, "REFRESH_TOKEN_TTL:");
+    });
+  }
+
+  it("refuses a DATABASE_URL that is not PostgreSQL and a REDIS_URL that is not Redis", () => {
+    refuses({ DATABASE_URL: "mysql://db/fiko" }, "DATABASE_URL:");
+    refuses({ REDIS_URL: "http://cache" }, "REDIS_URL:");
+    assert.equal(
+      loadConfig({ DATABASE_URL: "postgresql://db/f" }).databaseUrl,
+      "postgresql://db/f",
+    );
+    assert.equal(loadConfig({ REDIS_URL: "rediss://cache:6380" }).redisUrl, "rediss://cache:6380");
+  });
+
+  it("refuses URLs that are not URLs", () => {
+    refuses({ PUBLIC_URL: "chat.example.com" }, "PUBLIC_URL:");
+    refuses({ TELEGRAM_API_ROOT: "not a url" }, "TELEGRAM_API_ROOT:");
+  });
+
+  it("refuses an unknown LOG_LEVEL", () => {
+    refuses({ LOG_LEVEL: "verbose" }, "LOG_LEVEL:");
+  });
+
+  it("lists every problem at once", () => {
+    refuses(
+      { PORT: "x", LOG_LEVEL: "loud", JWT_SECRET: "short" },
+      "PORT:",
+      "LOG_LEVEL:",
+      "JWT_SECRET:",
+    );
+  });
+
+  it("ignores variables it does not know", () => {
+    assert.equal(loadConfig({ PATH: "/usr/bin", HOME: "/root" }).port, 8000);
+  });
+});

@@ -1,0 +1,152 @@
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import type { Config } from "../config.js";
+import { OutboxWorker } from "../delivery/outbox-worker.js";
+import { platformSender } from "../delivery/platform-sender.js";
+import type { ChatService } from "../domain/chat-service.js";
+import type { Channel } from "../domain/types.js";
+import type { RequireUser } from "../http/authenticate.js";
+import type { Store } from "../store/store.js";
+import { BackgroundTasks } from "./background.js";
+import { registerChannelRoutes } from "./channel-routes.js";
+import { ChannelService } from "./channel-service.js";
+import { InstagramClient } from "./instagram/instagram-client.js";
+import { InstagramMessages } from "./instagram/instagram-messages.js";
+import { instagramWebhookPlugin } from "./instagram/webhook-routes.js";
+import { describeError } from "./redact.js";
+import { registerAvatarRoute, telegramAvatarUrl } from "./telegram/avatars.js";
+import { TelegramPoller } from "./telegram/poller.js";
+import { TelegramClient } from "./telegram/telegram-client.js";
+import { TelegramUpdates } from "./telegram/telegram-updates.js";
+import { registerTelegramWebhook } from "./telegram/webhook-routes.js";
+
+export interface PlatformRuntime {
+  /** Fastify plugin registering /api/channels/* and /api/webhooks/* (with and without trailing slash). */
+  routes: (app: FastifyInstance, opts: { requireUser: RequireUser }) => Promise<void>;
+  /** Starts the delivery worker and the pollers of existing polling channels. */
+  start(): Promise<void>;
+  /** Stops claiming, aborts long polls, waits for in-flight sends. */
+  stop(): Promise<void>;
+  wakeDelivery(): void;
+}
+
+export interface PlatformRuntimeDeps {
+  config: Readonly<Config>;
+  store: Store;
+  chat: ChatService;
+  log: Logger;
+  /** Long-poll `timeout` for Telegram `getUpdates` (seconds); tests make it small. */
+  pollTimeoutSeconds?: number;
+}
+
+const DEFAULT_POLL_TIMEOUT_SECONDS = 30;
+
+/** Everything that talks to Telegram and Instagram: routes, pollers and the delivery worker. */
+export function createPlatformRuntime(deps: PlatformRuntimeDeps): PlatformRuntime {
+  const { config, store, chat } = deps;
+  const log = deps.log.child({ component: "platforms" });
+  const background = new BackgroundTasks(log);
+
+  const telegramClient = (token: string) =>
+    new TelegramClient(token, { apiRoot: config.telegramApiRoot });
+  const channelClient = (channel: Channel) => telegramClient(channel.credentials.botToken ?? "");
+  const instagram = new InstagramClient({
+    apiRoot: config.instagramApiRoot,
+    apiVersion: config.instagramApiVersion,
+  });
+
+  const updates = new TelegramUpdates({
+    chat,
+    store,
+    background,
+    log: log.child({ platform: "telegram" }),
+    client: channelClient,
+    avatarUrl: (channel, userId) => telegramAvatarUrl(config.publicUrl, channel, userId),
+  });
+  const instagramMessages = new InstagramMessages({
+    chat,
+    store,
+    client: instagram,
+    background,
+    log: log.child({ platform: "instagram" }),
+  });
+
+  const worker = new OutboxWorker({
+    outbox: store.outbox,
+    channels: store.channels,
+    send: platformSender({ telegram: channelClient, instagram }),
+    notify: (message) => chat.notifyMessageUpdated(message),
+    log: log.child({ component: "delivery" }),
+    maxAttempts: config.deliveryMaxAttempts,
+    baseDelayMs: config.deliveryBaseDelayMs,
+  });
+
+  const pollers = new Map<string, TelegramPoller>();
+  let running = false;
+  const polling = {
+    start(channel: Channel) {
+      if (!running || channel.mode !== "polling" || pollers.has(channel.id)) return;
+      const poller = new TelegramPoller({
+        channel,
+        client: channelClient(channel),
+        updates,
+        channels: store.channels,
+        log: log.child({ platform: "telegram" }),
+        timeoutSeconds: deps.pollTimeoutSeconds ?? DEFAULT_POLL_TIMEOUT_SECONDS,
+      });
+      pollers.set(channel.id, poller);
+      poller.start();
+    },
+    async stop(channelId: string) {
+      const poller = pollers.get(channelId);
+      pollers.delete(channelId);
+      await poller?.stop();
+    },
+  };
+
+  const channels = new ChannelService({
+    config,
+    channels: store.channels,
+    telegram: telegramClient,
+    polling,
+    log,
+  });
+
+  return {
+    async routes(app, opts) {
+      registerChannelRoutes(app, { service: channels, requireUser: opts.requireUser });
+      registerAvatarRoute(app, { channels: store.channels, client: channelClient, log });
+      registerTelegramWebhook(app, { channels: store.channels, updates });
+      await app.register(
+        instagramWebhookPlugin({
+          appSecret: config.instagramAppSecret,
+          verifyToken: config.instagramVerifyToken,
+          messages: instagramMessages,
+          log,
+        }),
+      );
+    },
+
+    async start() {
+      if (running) return;
+      running = true;
+      worker.start();
+      try {
+        for (const channel of await store.channels.listAll("telegram")) polling.start(channel);
+      } catch (err) {
+        log.error({ error: describeError(err) }, "starting telegram pollers failed");
+      }
+    },
+
+    async stop() {
+      running = false;
+      await Promise.all([...pollers.keys()].map((id) => polling.stop(id)));
+      await worker.stop();
+      await background.drain();
+    },
+
+    wakeDelivery() {
+      worker.wake();
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { ID_PATTERN } from "../../domain/ids.js";
+import type { Channel } from "../../domain/types.js";
+import { UnauthorizedError } from "../../errors.js";
+import type { ChannelStore } from "../../store/store.js";
+import { secretsEqual } from "../constant-time.js";
+import { withAndWithoutSlash } from "../route-paths.js";
+import type { TelegramUpdates } from "./telegram-updates.js";
+
+export const TELEGRAM_SECRET_HEADER = "x-telegram-bot-api-secret-token";
+
+export const telegramWebhookPath = (channelId: string): string =>
+  `/api/webhooks/telegram/${channelId}/`;
+
+type WebhookRequest = FastifyRequest<{ Params: { channelId: string } }>;
+
+/**
+ * `POST /api/webhooks/telegram/{channel_id}/`. The secret is checked before the body is even
+ * parsed; an unknown channel gets the same 401 as a wrong secret, so ids cannot be probed.
+ * The answer goes out as soon as the update is stored: slow work runs in the background.
+ */
+export function registerTelegramWebhook(
+  app: FastifyInstance,
+  deps: { channels: ChannelStore; updates: TelegramUpdates },
+): void {
+  const verified = new WeakMap<FastifyRequest, Channel>();
+
+  const authenticate = async (request: WebhookRequest) => {
+    const { channelId } = request.params;
+    const channel = ID_PATTERN.test(channelId)
+      ? await deps.channels.findById(channelId)
+      : undefined;
+    const expected = channel?.platform === "telegram" ? channel.credentials.secretToken : undefined;
+    const given = request.headers[TELEGRAM_SECRET_HEADER];
+    if (!channel || !secretsEqual(typeof given === "string" ? given : undefined, expected)) {
+      throw new UnauthorizedError("Invalid webhook secret");
+    }
+    verified.set(request, channel);
+  };
+
+  for (const url of withAndWithoutSlash(app, telegramWebhookPath(":channelId"))) {
+    app.post<{ Params: { channelId: string } }>(
+      url,
+      { onRequest: authenticate },
+      async (request, reply) => {
+        const channel = verified.get(request);
+        if (!channel) throw new UnauthorizedError("Invalid webhook secret");
+        await deps.updates.handle(channel, request.body);
+        // An empty answer: a JSON body with a `method` would be run by Telegram as a call.
+        return reply.code(200).send();
+      },
+    );
+  }
+}

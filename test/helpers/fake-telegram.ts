@@ -1,0 +1,265 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { File, Message, Update, UserFromGetMe, UserProfilePhotos } from "grammy/types";
+
+/** One request the fake received. */
+export interface TelegramCall {
+  token: string;
+  method: string;
+  body: Record<string, unknown>;
+  at: number;
+}
+
+/** A canned answer: HTTP status and JSON body (Bot API envelope), optionally late. */
+export interface TelegramReply {
+  status: number;
+  body: unknown;
+  delayMs?: number;
+}
+
+export const telegramError = (
+  code: number,
+  description: string,
+  parameters?: { retry_after?: number },
+): TelegramReply => ({
+  status: code,
+  body: { ok: false, error_code: code, description, ...(parameters ? { parameters } : {}) },
+});
+
+/** A bot token in the real format, unique per call. */
+export function botToken(id = 100000 + Math.floor(Math.random() * 900000)): string {
+  const tail = Array.from({ length: 35 }, () =>
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-".charAt(
+      Math.floor(Math.random() * 64),
+    ),
+  ).join("");
+  return `${id}:${tail}`;
+}
+
+export const PHOTO_BYTES = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4, 0xff, 0xd9]);
+
+/**
+ * A Bot API server on 127.0.0.1 (port 0) for the methods we call. It records every request,
+ * holds long polls open like Telegram does, and can be told to answer a method's next calls
+ * with errors or delays (`script`).
+ */
+export class FakeTelegram {
+  readonly calls: TelegramCall[] = [];
+  readonly fileDownloads: string[] = [];
+  private readonly bots = new Map<string, UserFromGetMe>();
+  private readonly updates = new Map<string, Update[]>();
+  private readonly scripts = new Map<string, TelegramReply[]>();
+  private readonly photos = new Map<number, string>();
+  private readonly pollWaiters = new Set<() => void>();
+  private nextMessageId = 5000;
+  private readonly callWaiters = new Set<() => void>();
+  private closing = false;
+
+  private constructor(
+    private readonly server: ReturnType<typeof createServer>,
+    readonly apiRoot: string,
+  ) {}
+
+  static async start(): Promise<FakeTelegram> {
+    let fake: FakeTelegram | undefined;
+    const server = createServer((req, res) => {
+      fake?.handle(req, res).catch((err: unknown) => {
+        res.writeHead(500).end(String(err));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    fake = new FakeTelegram(server, `http://127.0.0.1:${port}`);
+    return fake;
+  }
+
+  /** Makes `token` a valid bot; returns it. */
+  addBot(token: string, me: Partial<UserFromGetMe> = {}): string {
+    const id = Number(token.split(":")[0]);
+    this.bots.set(token, {
+      id,
+      is_bot: true,
+      first_name: "Support Bot",
+      username: `support_${id}_bot`,
+      can_join_groups: true,
+      can_read_all_group_messages: false,
+      supports_inline_queries: false,
+      can_connect_to_business: false,
+      has_main_web_app: false,
+      has_topics_enabled: false,
+      allows_users_to_create_topics: false,
+      ...me,
+    } as UserFromGetMe);
+    return token;
+  }
+
+  /** Queues an update for the bot's `getUpdates`. */
+  pushUpdate(token: string, update: Update): void {
+    const list = this.updates.get(token) ?? [];
+    list.push(update);
+    this.updates.set(token, list);
+    for (const wake of this.pollWaiters) wake();
+  }
+
+  /** The next calls of `method` get these answers, in order, before normal service resumes. */
+  script(method: string, ...replies: TelegramReply[]): void {
+    this.scripts.set(method, [...(this.scripts.get(method) ?? []), ...replies]);
+  }
+
+  setProfilePhoto(userId: number, fileId: string): void {
+    this.photos.set(userId, fileId);
+  }
+
+  callsTo(method: string): TelegramCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  /** Resolves once `count` calls to `method` were received. */
+  async waitForCalls(method: string, count: number, timeoutMs = 5000): Promise<TelegramCall[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.callsTo(method).length < count) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(`expected ${count} ${method} calls, got ${this.callsTo(method).length}`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.min(left, 200));
+        const waiters = this.callWaiters;
+        function done() {
+          clearTimeout(timer);
+          waiters.delete(done);
+          resolve();
+        }
+        waiters.add(done);
+      });
+    }
+    return this.callsTo(method);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const wake of this.pollWaiters) wake();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", this.apiRoot);
+    const raw = await readBody(req);
+    const file = url.pathname.match(/^\/file\/bot([^/]+)\/(.+)$/);
+    if (file) {
+      this.fileDownloads.push(file[2] ?? "");
+      if (!this.bots.has(decodeURIComponent(file[1] ?? ""))) return send(res, 404, "not found");
+      res.writeHead(200, { "content-type": "image/jpeg" });
+      res.end(PHOTO_BYTES);
+      return;
+    }
+    const match = url.pathname.match(/^\/bot([^/]+)\/([A-Za-z]+)$/);
+    if (!match) return send(res, 404, { ok: false, error_code: 404, description: "Not Found" });
+    const token = decodeURIComponent(match[1] ?? "");
+    const method = match[2] ?? "";
+    const body =
+      raw.length > 0 ? (JSON.parse(raw.toString("utf8")) as Record<string, unknown>) : {};
+    this.calls.push({ token, method, body, at: Date.now() });
+    for (const wake of [...this.callWaiters]) wake();
+
+    const scripted = this.scripts.get(method)?.shift();
+    if (scripted) {
+      if (scripted.delayMs) await delay(scripted.delayMs);
+      return send(res, scripted.status, scripted.body);
+    }
+    const me = this.bots.get(token);
+    if (!me) return send(res, 401, { ok: false, error_code: 401, description: "Unauthorized" });
+    const ok = (result: unknown) => send(res, 200, { ok: true, result });
+
+    switch (method) {
+      case "getMe":
+        return ok(me);
+      case "setWebhook":
+      case "deleteWebhook":
+        return ok(true);
+      case "getUpdates":
+        return ok(await this.poll(token, body, res));
+      case "sendMessage": {
+        const message: Message.TextMessage = {
+          message_id: this.nextMessageId++,
+          date: Math.floor(Date.now() / 1000),
+          chat: { id: Number(body.chat_id), type: "private", first_name: "Customer" },
+          from: me,
+          text: String(body.text),
+        };
+        return ok(message);
+      }
+      case "getUserProfilePhotos": {
+        const fileId = this.photos.get(Number(body.user_id));
+        const photos: UserProfilePhotos = fileId
+          ? {
+              total_count: 1,
+              photos: [
+                [
+                  { file_id: `${fileId}_s`, file_unique_id: "u1", width: 160, height: 160 },
+                  { file_id: fileId, file_unique_id: "u2", width: 640, height: 640 },
+                ],
+              ],
+            }
+          : { total_count: 0, photos: [] };
+        return ok(photos);
+      }
+      case "getFile": {
+        const result: File = {
+          file_id: String(body.file_id),
+          file_unique_id: "uniq",
+          file_size: PHOTO_BYTES.length,
+          file_path: `photos/${String(body.file_id)}.jpg`,
+        };
+        return ok(result);
+      }
+      default:
+        return send(res, 404, { ok: false, error_code: 404, description: "Not Found" });
+    }
+  }
+
+  /** Answers at once when updates are queued, else holds the request for `timeout` seconds. */
+  private async poll(token: string, body: Record<string, unknown>, res: ServerResponse) {
+    const offset = Number(body.offset ?? 0);
+    const timeoutMs = Number(body.timeout ?? 0) * 1000;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      // Like Telegram, asking with an offset confirms every update before it.
+      const list = (this.updates.get(token) ?? []).filter((u) => u.update_id >= offset);
+      this.updates.set(token, list);
+      const left = deadline - Date.now();
+      if (list.length > 0 || left <= 0 || res.destroyed || this.closing) return list;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, left);
+        const waiters = this.pollWaiters;
+        function done() {
+          clearTimeout(timer);
+          waiters.delete(done);
+          res.off("close", done);
+          resolve();
+        }
+        waiters.add(done);
+        res.once("close", done);
+      });
+    }
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  if (res.destroyed) return;
+  const text = typeof body === "string" ? body : JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(text);
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -30,6 +30,15 @@ const messageBody = z.object({
   client_id: z.string().min(1).max(128).nullable().optional(),
 });
 
+/**
+ * Drops empty query parameters: `?status=&limit=` (the contract's own URL template, and what a
+ * form with blank fields sends) means "no filter, default limit", not an invalid status.
+ */
+function presentOnly(query: unknown): unknown {
+  if (typeof query !== "object" || query === null) return query;
+  return Object.fromEntries(Object.entries(query).filter(([, value]) => value !== ""));
+}
+
 /** protocol.md section 8: another user's conversation answers 404. */
 export async function conversationRoutes(
   app: FastifyInstance,
@@ -39,7 +48,7 @@ export async function conversationRoutes(
   app.addHook("preHandler", opts.requireUser);
 
   app.get("/api/conversations/", async (request) => {
-    const q = parseInput(listQuery, request.query);
+    const q = parseInput(listQuery, presentOnly(request.query));
     const { status, source, search } = q;
     const filter = {
       ...(status && { status }),
@@ -72,7 +81,7 @@ export async function conversationRoutes(
 
   app.get("/api/conversations/:id/messages/", async (request) => {
     const { id } = parseInput(idParams, request.params);
-    const q = parseInput(historyQuery, request.query);
+    const q = parseInput(historyQuery, presentOnly(request.query));
     const page = await chat.history(currentUser(request).id, id, {
       limit: q.limit,
       ...(q.after_seq !== undefined && { afterSeq: q.after_seq }),

@@ -145,13 +145,21 @@ export async function openStore(kind: StoreKind): Promise<OpenedStore | undefine
   const fresh = await freshPostgres();
   if (fresh === undefined) return undefined;
   const store = await createSqlStore({ databaseUrl: fresh.databaseUrl, schema: fresh.schema });
-  await store.migrate();
   const side = new pg.Client({
     connectionString: fresh.databaseUrl,
     options: `-c search_path=${fresh.schema}`,
     types: int8AsNumber,
   });
-  await side.connect();
+  try {
+    await store.migrate();
+    await side.connect();
+  } catch (error) {
+    // The suite never gets a dispose function: clean up here, or the schema stays behind.
+    await side.end().catch(() => {});
+    await store.close();
+    await fresh.drop();
+    throw error;
+  }
   return {
     store,
     async sql(text, params = []) {

@@ -5,7 +5,7 @@ import type {
   ConversationPage,
   ConversationStatus,
 } from "../../domain/types.js";
-import { NotFoundError } from "../../errors.js";
+import { NotFoundError, ValidationError } from "../../errors.js";
 import type { ConversationStore, ReadResult } from "../store.js";
 import {
   findConversation,
@@ -41,6 +41,8 @@ export class SqlConversationStore implements ConversationStore {
     limit: number,
     cursor: string | null,
   ): Promise<ConversationPage> {
+    // Callers validate limits; this keeps a bad one from yielding hasMore without a cursor.
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new ValidationError("Invalid limit");
     let query = selectConversations(this.ctx.db).where("c.owner_id", "=", ownerId);
     if (filter.status !== undefined) query = query.where("c.status", "=", filter.status);
     if (filter.source !== undefined) query = query.where("c.source", "=", filter.source);

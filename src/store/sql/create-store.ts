@@ -1,5 +1,13 @@
 import { sql } from "kysely";
-import type { Store } from "../store.js";
+import type {
+  ChannelStore,
+  ConversationStore,
+  CustomerStore,
+  MessageStore,
+  OutboxStore,
+  Store,
+  UserStore,
+} from "../store.js";
 import { SqlChannelStore } from "./channels.js";
 import { openPostgres, openSqlite, type StoreLog } from "./connect.js";
 import { SqlConversationStore } from "./conversations.js";
@@ -21,9 +29,9 @@ export type SqlStoreOptions =
     };
 
 /**
- * The Store over SQLite (`sqlitePath`, a file whose directory is created if missing, or
- * ":memory:") or PostgreSQL (`databaseUrl`). Opening does not touch the database; call
- * `migrate()` once before use.
+ * The Store over SQLite (`sqlitePath`: a file, its directory created if missing, or ":memory:")
+ * or PostgreSQL (`databaseUrl`, connecting lazily). Call `migrate()` once before use. `log`
+ * hears about PostgreSQL connections dropped while idle (the pool replaces them).
  */
 export async function createSqlStore(options: SqlStoreOptions, log?: StoreLog): Promise<Store> {
   const ctx: SqlContext =
@@ -35,12 +43,12 @@ export async function createSqlStore(options: SqlStoreOptions, log?: StoreLog): 
 }
 
 class SqlStore implements Store {
-  readonly users;
-  readonly channels;
-  readonly customers;
-  readonly conversations;
-  readonly messages;
-  readonly outbox;
+  readonly users: UserStore;
+  readonly channels: ChannelStore;
+  readonly customers: CustomerStore;
+  readonly conversations: ConversationStore;
+  readonly messages: MessageStore;
+  readonly outbox: OutboxStore;
 
   constructor(
     private readonly ctx: SqlContext,

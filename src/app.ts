@@ -1,5 +1,5 @@
 import websocket from "@fastify/websocket";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
 import type { Logger } from "pino";
 import type { AccountService } from "./auth/account-service.js";
 import type { Bus } from "./bus/bus.js";
@@ -37,6 +37,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
     // Let a drained process exit even while clients hold keep-alive connections.
     forceCloseConnections: true,
+    // Errors Fastify raises before routing (a malformed escape in the path): answer like every
+    // other 400, and never echo the URL, which may hold a token.
+    frameworkErrors: (_err, _request, reply: FastifyReply) => {
+      reply.status(400).send({ error: "Malformed URL", code: "invalid" });
+    },
   });
   registerErrorHandler(app);
   app.decorateRequest("user", null);

@@ -2,8 +2,11 @@ import { z } from "zod";
 
 // The only reader of the environment: parsed and validated once, then frozen and passed down.
 
+// Case-insensitive, since Django settings are often written `True`/`False`.
 const bool = z
-  .enum(["true", "false", "1", "0", "yes", "no"])
+  .string()
+  .transform((v) => v.toLowerCase())
+  .pipe(z.enum(["true", "false", "1", "0", "yes", "no"]))
   .transform((v) => v === "true" || v === "1" || v === "yes");
 const seconds = z.coerce.number().int().positive();
 const optionalUrl = z

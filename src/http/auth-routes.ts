@@ -11,7 +11,7 @@ const registration = z.object({
     .string()
     .min(1)
     .max(150)
-    .regex(/^[\w.@+-]+$/, "letters, digits and @/./+/-/_ only"),
+    .regex(/^[\p{L}\p{N}_.@+-]+$/u, "letters, digits and @/./+/-/_ only"),
   password: z.string().min(8, "at least 8 characters").max(256),
   first_name: z.string().max(150).optional().default(""),
   last_name: z.string().max(150).optional().default(""),

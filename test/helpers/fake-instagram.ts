@@ -11,6 +11,8 @@ export interface InstagramCall {
   authorization: string | undefined;
   query: Record<string, string>;
   body: Record<string, unknown> | undefined;
+  /** `recipient.id` of a send. */
+  recipientId: string | undefined;
   at: number;
 }
 
@@ -103,14 +105,17 @@ export class FakeInstagram {
     if (version !== INSTAGRAM_VERSION || (!send && !profile)) {
       return reply(res, { status: 404, body: { error: { message: "Unknown path", code: 803 } } });
     }
+    const body =
+      raw.length > 0 ? (JSON.parse(raw.toString("utf8")) as Record<string, unknown>) : undefined;
+    const recipient = body?.recipient as { id?: unknown } | undefined;
     const call: InstagramCall = {
       kind: send ? "send" : "profile",
       method: req.method ?? "",
       path: url.pathname,
       authorization: req.headers.authorization,
       query: Object.fromEntries(url.searchParams),
-      body:
-        raw.length > 0 ? (JSON.parse(raw.toString("utf8")) as Record<string, unknown>) : undefined,
+      body,
+      recipientId: typeof recipient?.id === "string" ? recipient.id : undefined,
       at: Date.now(),
     };
     this.calls.push(call);
@@ -120,10 +125,9 @@ export class FakeInstagram {
       return reply(res, scripted);
     }
     if (send) {
-      const recipient = (call.body?.recipient as { id?: string } | undefined)?.id;
       return reply(res, {
         status: 200,
-        body: { recipient_id: recipient, message_id: `m_sent_${this.nextId++}` },
+        body: { recipient_id: call.recipientId, message_id: `m_sent_${this.nextId++}` },
       });
     }
     const found = this.profiles.get(parts[1] ?? "");

@@ -7,10 +7,16 @@ import { describeError } from "./redact.js";
  */
 export class BackgroundTasks {
   private readonly running = new Set<Promise<void>>();
+  private closed = false;
 
   constructor(private readonly log: Logger) {}
 
+  /** Starts `task` unless shutting down (the store may be closing: the work is optional). */
   run(label: string, task: () => Promise<void>): void {
+    if (this.closed) {
+      this.log.debug({ task: label }, "background task skipped: shutting down");
+      return;
+    }
     const promise = task()
       .catch((err: unknown) => {
         this.log.warn({ task: label, error: describeError(err) }, "background task failed");
@@ -21,11 +27,9 @@ export class BackgroundTasks {
     this.running.add(promise);
   }
 
-  get size(): number {
-    return this.running.size;
-  }
-
+  /** Refuses new tasks and waits for the running ones. */
   async drain(): Promise<void> {
+    this.closed = true;
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 }

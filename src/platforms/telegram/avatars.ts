@@ -55,6 +55,7 @@ export function registerAvatarRoute(
             : undefined;
         const valid =
           channel?.platform === "telegram" &&
+          channel.credentials.secretToken !== undefined &&
           secretsEqual(request.query.sig, signature(channel, userId));
         if (!channel || !valid) return reply.code(404).send(notFound);
         try {

@@ -67,6 +67,12 @@ export class TelegramPoller {
         failures = 0;
       } catch (err) {
         if (signal.aborted) break;
+        // Removed by another process: its updates have nowhere to go.
+        const exists = await this.options.channels.findById(channel.id).catch(() => channel);
+        if (!exists) {
+          log.info({ channel: channel.id }, "channel removed, polling stopped");
+          break;
+        }
         failures += 1;
         const delay = Math.min(
           (this.options.retryDelayMs ?? 1000) * 2 ** (failures - 1),

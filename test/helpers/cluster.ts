@@ -1,6 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createClient } from "@redis/client";
@@ -232,4 +235,91 @@ export async function stopAll(processes: Iterable<ServerProcess>): Promise<void>
     waits.push(Promise.race([proc.exited, sleep(5000)]));
   }
   await Promise.all(waits);
+}
+
+/** Whether a `redis-server` binary is on the PATH. */
+export const redisServerInstalled = (): boolean =>
+  spawnSync("redis-server", ["--version"]).status === 0;
+
+/**
+ * A redis-server of the suite's own on a free port, so that a test can restart it without
+ * touching the Redis other suites share. Undefined when no `redis-server` is on the PATH.
+ */
+export class PrivateRedis {
+  private child: ChildProcess | undefined;
+  private readonly dir = mkdtempSync(join(tmpdir(), "fiko-redis-"));
+
+  private constructor(readonly port: number) {}
+
+  static async start(): Promise<PrivateRedis | undefined> {
+    if (!redisServerInstalled()) return undefined;
+    const redis = new PrivateRedis(await freePort());
+    await redis.up();
+    return redis;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async stop(): Promise<void> {
+    await this.down();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Starts the server (again) on the same port and waits until it answers PING. */
+  async up(): Promise<void> {
+    const child = spawn(
+      "redis-server",
+      [
+        "--port",
+        String(this.port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        this.dir,
+      ],
+      { stdio: "ignore" },
+    );
+    this.child = child;
+    const kill = () => child.kill("SIGKILL");
+    process.once("exit", kill);
+    child.once("exit", () => process.off("exit", kill));
+    await waitFor(
+      async () => {
+        const client = createClient({
+          url: this.url,
+          socket: { connectTimeout: 500, reconnectStrategy: false },
+        });
+        client.on("error", () => {});
+        try {
+          await client.connect();
+          await client.ping();
+          return true;
+        } catch {
+          return false;
+        } finally {
+          if (client.isOpen) client.destroy();
+        }
+      },
+      "private redis-server up",
+      10_000,
+    );
+  }
+
+  /** Shuts the server down; with `--save ""` it keeps nothing, as after a crash. */
+  async down(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    // SIGTERM is a SHUTDOWN for redis-server; with `--save ""` it writes nothing.
+    child.kill("SIGTERM");
+    await Promise.race([exited, sleep(5000)]);
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  }
 }

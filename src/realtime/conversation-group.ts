@@ -19,6 +19,8 @@ export class ConversationGroup {
   private readonly held = new Map<number, Message>();
   private gapTimer: NodeJS.Timeout | undefined;
   private filling = false;
+  /** A catch-up asked for while a fill was reading: that read may predate what it must find. */
+  private refill = false;
 
   constructor(
     readonly conversationId: string,
@@ -83,8 +85,13 @@ export class ConversationGroup {
   }
 
   private async fill(): Promise<void> {
-    if (this.filling || this.delivered === undefined) return;
+    if (this.delivered === undefined) return;
+    if (this.filling) {
+      this.refill = true;
+      return;
+    }
     this.filling = true;
+    this.refill = false;
     try {
       // Loop: a large gap may take several pages.
       for (;;) {
@@ -97,6 +104,10 @@ export class ConversationGroup {
       this.log.warn({ err, conversation: this.conversationId }, "gap fill failed");
     } finally {
       this.filling = false;
+    }
+    if (this.refill) {
+      void this.fill();
+      return;
     }
     // Still waiting for a message the store does not show yet: try again later.
     if (this.held.size > 0 && !this.gapTimer) {

@@ -147,6 +147,13 @@ export class RedisBus implements Bus {
     }
     try {
       await Promise.all([this.pub.connect(), this.sub.connect()]);
+      // Channels are sharded already, but the node client follows no MOVED redirects: refuse
+      // a cluster node plainly rather than fail on the first topic in another node's slots.
+      if (/^cluster_enabled:1\b/m.test(String(await this.pub.info("cluster")))) {
+        throw new Error(
+          "REDIS_URL points at a Redis Cluster node: the bus needs one Redis primary",
+        );
+      }
       await this.sub.sSubscribe(this.channel("bus:resync"), () => this.scheduleResync("notice"));
     } catch (err) {
       this.closed = true;

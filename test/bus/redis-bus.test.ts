@@ -9,6 +9,7 @@ import { RedisBus } from "../../src/bus/redis-bus.js";
 import type { BusEvent } from "../../src/domain/events.js";
 import {
   addressOf,
+  PrivateRedis,
   REDIS_URL,
   redisReachable,
   reportSkip,
@@ -210,6 +211,22 @@ function suite(): void {
         assert.ok(Date.now() - started < 15_000);
       } finally {
         await proxy.close();
+      }
+    });
+
+    it("refuses a Redis Cluster node with a plain error", async (t) => {
+      const node = await PrivateRedis.start(["--cluster-enabled", "yes"]);
+      if (!node) {
+        t.skip("no redis-server to start a cluster node");
+        return;
+      }
+      try {
+        await assert.rejects(
+          RedisBus.connect(node.url, log, { channelPrefix: prefix }),
+          /Redis Cluster/,
+        );
+      } finally {
+        await node.stop();
       }
     });
 

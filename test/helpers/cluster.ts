@@ -249,11 +249,15 @@ export class PrivateRedis {
   private child: ChildProcess | undefined;
   private readonly dir = mkdtempSync(join(tmpdir(), "fiko-redis-"));
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: string[],
+  ) {}
 
-  static async start(): Promise<PrivateRedis | undefined> {
+  /** `extraArgs` go to redis-server as they are (`["--cluster-enabled", "yes"]`). */
+  static async start(extraArgs: string[] = []): Promise<PrivateRedis | undefined> {
     if (!redisServerInstalled()) return undefined;
-    const redis = new PrivateRedis(await freePort());
+    const redis = new PrivateRedis(await freePort(), extraArgs);
     await redis.up();
     return redis;
   }
@@ -282,6 +286,7 @@ export class PrivateRedis {
         "no",
         "--dir",
         this.dir,
+        ...this.extraArgs,
       ],
       { stdio: "ignore" },
     );

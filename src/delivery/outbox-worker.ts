@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { Message } from "../domain/types.js";
-import { PlatformError } from "../errors.js";
+import { NotFoundError, PlatformError } from "../errors.js";
 import { describeError } from "../platforms/redact.js";
 import type { ChannelStore, OutboxJob, OutboxStore } from "../store/store.js";
 import { retryDelayMs } from "./backoff.js";
@@ -155,7 +155,14 @@ export class OutboxWorker {
       const context = { job: job.id, message: job.messageId, attempt, error: failure.message };
       if (!(err instanceof PlatformError)) {
         log.error(
-          { ...context, cause: describeError(err, channel.credentials.botToken) },
+          {
+            ...context,
+            cause: describeError(
+              err,
+              channel.credentials.botToken,
+              channel.credentials.accessToken,
+            ),
+          },
           "send crashed",
         );
       }
@@ -177,9 +184,25 @@ export class OutboxWorker {
       await this.options.notify(await outbox.markFailed(job.id, reason));
       return;
     }
-    // Recorded before anything else happens, so the job is never handed out again.
-    const message = await outbox.markSent(job.id);
+    // Recorded before anything else happens, so the job is never handed out again. A failed
+    // write is tried again at once: if it stayed unrecorded, the lease would run out and the
+    // customer would get the message twice.
+    const message = await persist(() => outbox.markSent(job.id));
     log.debug({ job: job.id, message: job.messageId, attempt }, "sent");
     await this.options.notify(message);
   }
+}
+
+const PERSIST_PAUSES_MS = [50, 250, 1000];
+
+async function persist<T>(write: () => Promise<T>): Promise<T> {
+  for (const pause of PERSIST_PAUSES_MS) {
+    try {
+      return await write();
+    } catch (err) {
+      if (err instanceof NotFoundError) throw err;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+  return write();
 }

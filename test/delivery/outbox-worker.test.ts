@@ -7,7 +7,7 @@ import type { Channel, Message, User } from "../../src/domain/types.js";
 import { InstagramClient } from "../../src/platforms/instagram/instagram-client.js";
 import { TelegramClient } from "../../src/platforms/telegram/telegram-client.js";
 import { createSqlStore } from "../../src/store/sql/create-store.js";
-import type { Store } from "../../src/store/store.js";
+import type { OutboxStore, Store } from "../../src/store/store.js";
 import { FakeInstagram, INSTAGRAM_VERSION, OUTSIDE_WINDOW } from "../helpers/fake-instagram.js";
 import { botToken, FakeTelegram, telegramError } from "../helpers/fake-telegram.js";
 
@@ -309,6 +309,28 @@ describe("outbox worker", () => {
     worker().start();
     await settled(later.message.id);
     await stopAll();
+  });
+
+  it("records a send whose first write failed without sending it again", async () => {
+    const { message, customer } = await queue(tgChannel, "written on the second try");
+    const real = store.outbox;
+    let failures = 0;
+    const flaky: OutboxStore = {
+      claimDue: (now, limit, leaseMs) => real.claimDue(now, limit, leaseMs),
+      markSent: (id) => {
+        if (failures++ === 0) return Promise.reject(new Error("SQLITE_BUSY: database is locked"));
+        return real.markSent(id);
+      },
+      markRetry: (id, at, error) => real.markRetry(id, at, error),
+      markFailed: (id, error) => real.markFailed(id, error),
+      nextDueAt: () => real.nextDueAt(),
+    };
+    worker({ outbox: flaky }).start();
+    const done = await settled(message.id);
+    await stopAll();
+    assert.equal(done.deliveryStatus, "sent");
+    assert.equal(failures, 2);
+    assert.equal(sendsTo(customer).length, 1);
   });
 
   it("never sends one job twice with several workers on one store", async () => {

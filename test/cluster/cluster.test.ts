@@ -33,6 +33,9 @@ import { type PickServer, SeqObserver, sequenceProblems } from "./seq-observer.j
 // a fake Telegram, so the outbox runs for real too.
 
 const JWT_SECRET = "cluster-test-secret-0123456789abcdef";
+// The burst's size; larger values make a load run (CLUSTER_BURST=1000 CLUSTER_OBSERVERS=10).
+const PER_WRITER = Number(process.env.CLUSTER_BURST ?? 200);
+const OBSERVERS_PER_PROCESS = Number(process.env.CLUSTER_OBSERVERS ?? 3);
 const SUITE = "cluster suite";
 
 async function unreachable(): Promise<string | undefined> {
@@ -210,34 +213,39 @@ function suite(): void {
       await Promise.all([fromA, fromC, ...lists].map((socket) => socket.close()));
     });
 
-    it("keeps 2 x 200 concurrent messages in seq order on every socket of every process", async () => {
+    it(`keeps 2 x ${PER_WRITER} concurrent messages in seq order on every socket of every process`, async () => {
+      const total = 2 * PER_WRITER;
       const id = await newConversation();
-      const observers = await observe(id, 3);
+      const observers = await observe(id, OBSERVERS_PER_PROCESS);
       const agentA = await chatSocket(proc("a"), id);
       const agentB = await chatSocket(proc("b"), id);
       const sendsBefore = telegram?.callsTo("sendMessage").length ?? 0;
       const started = Date.now();
-      await Promise.all([burst(agentA, "a", 200, 0), burst(agentB, "b", 200, 0)]);
-      await Promise.all(observers.map((o) => o.waitForSeq(401, 30_000)));
+      await Promise.all([burst(agentA, "a", PER_WRITER, 0), burst(agentB, "b", PER_WRITER, 0)]);
+      await Promise.all(observers.map((o) => o.waitForSeq(total + 1, 30_000 + total * 20)));
       const elapsed = Math.max(...observers.map((o) => o.lastAt)) - started;
-      assertSequences(observers, 401);
+      assertSequences(observers, total + 1);
       for (const agent of [agentA, agentB]) {
-        const frames = await agent.collect("chat_message", 400, 5000);
+        const frames = await agent.collect("chat_message", total, 5000);
         const seqs = frames.map((f) => (f.message as { seq: number }).seq);
         assert.deepEqual(
           seqs,
-          Array.from({ length: 400 }, (_, i) => i + 2),
+          Array.from({ length: total }, (_, i) => i + 2),
         );
       }
       console.log(
-        `figure: 400 messages (2 writers on 2 processes) to ${observers.length + 2} sockets ` +
-          `on 3 processes in ${elapsed} ms (${Math.round((400 * 1000) / elapsed)} msg/s)`,
+        `figure: ${total} messages (2 writers on 2 processes) to ${observers.length + 2} sockets ` +
+          `on 3 processes in ${elapsed} ms (${Math.round((total * 1000) / elapsed)} msg/s)`,
       );
       // Every one of them went to the platform once, whichever process took it.
-      const calls = await telegram?.waitForCalls("sendMessage", sendsBefore + 400, 30_000);
+      const calls = await telegram?.waitForCalls(
+        "sendMessage",
+        sendsBefore + total,
+        30_000 + total * 20,
+      );
       const texts = (calls ?? []).slice(sendsBefore).map((c) => String(c.body.text));
-      assert.equal(new Set(texts).size, 400);
-      assert.equal(texts.length, 400);
+      assert.equal(new Set(texts).size, total);
+      assert.equal(texts.length, total);
       for (const o of observers) o.close();
       await Promise.all([agentA.close(), agentB.close()]);
     });

@@ -8,7 +8,6 @@ import type { RequireUser } from "../http/authenticate.js";
 import { currentUser } from "../http/authenticate.js";
 import { parseInput } from "../http/error-handler.js";
 import type { ChannelService } from "./channel-service.js";
-import { withAndWithoutSlash } from "./route-paths.js";
 import { BOT_TOKEN_PATTERN } from "./telegram/telegram-client.js";
 
 // Messages are fixed texts: a rejected token must never be echoed back in an error.
@@ -56,36 +55,29 @@ export function registerChannelRoutes(
   const { service } = deps;
   const auth = { preHandler: deps.requireUser };
 
-  for (const url of withAndWithoutSlash(app, "/api/channels/")) {
-    app.post(url, auth, async (request, reply) => {
-      const user = currentUser(request);
-      const body = parseInput(createBody, request.body);
-      const channel =
-        body.platform === "telegram"
-          ? await service.connectTelegram(user.id, body.bot_token)
-          : await service.connectInstagram(user.id, {
-              accountId: body.account_id,
-              accessToken: body.access_token,
-              name: body.name,
-            });
-      return reply
-        .code(201)
-        .send({ id: channel.id, platform: channel.platform, name: channel.name });
-    });
+  app.post("/api/channels/", auth, async (request, reply) => {
+    const user = currentUser(request);
+    const body = parseInput(createBody, request.body);
+    const channel =
+      body.platform === "telegram"
+        ? await service.connectTelegram(user.id, body.bot_token)
+        : await service.connectInstagram(user.id, {
+            accountId: body.account_id,
+            accessToken: body.access_token,
+            name: body.name,
+          });
+    return reply.code(201).send({ id: channel.id, platform: channel.platform, name: channel.name });
+  });
 
-    app.get(url, auth, async (request) => {
-      const channels = await service.list(currentUser(request).id);
-      return channels.map(channelView);
-    });
-  }
+  app.get("/api/channels/", auth, async (request) => {
+    const channels = await service.list(currentUser(request).id);
+    return channels.map(channelView);
+  });
 
-  for (const url of withAndWithoutSlash(app, "/api/channels/:id/")) {
-    app.delete<{ Params: { id: string } }>(url, auth, async (request, reply) => {
-      const { id } = request.params;
-      const removed =
-        ID_PATTERN.test(id) && (await service.disconnect(currentUser(request).id, id));
-      if (!removed) throw new NotFoundError("Channel not found");
-      return reply.code(204).send();
-    });
-  }
+  app.delete<{ Params: { id: string } }>("/api/channels/:id/", auth, async (request, reply) => {
+    const { id } = request.params;
+    const removed = ID_PATTERN.test(id) && (await service.disconnect(currentUser(request).id, id));
+    if (!removed) throw new NotFoundError("Channel not found");
+    return reply.code(204).send();
+  });
 }

@@ -2,7 +2,6 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { UnauthorizedError, ValidationError } from "../../errors.js";
 import { hubSignatureValid, secretsEqual } from "../constant-time.js";
-import { withAndWithoutSlash } from "../route-paths.js";
 import { instagramEvents } from "./inbound.js";
 import type { InstagramMessages } from "./instagram-messages.js";
 
@@ -26,43 +25,40 @@ export function instagramWebhookPlugin(deps: {
       done(null, body),
     );
 
-    const paths = withAndWithoutSlash(app, INSTAGRAM_WEBHOOK_PATH);
-    for (const url of paths) {
-      app.get<{ Querystring: Record<string, string | string[] | undefined> }>(
-        url,
-        async (request, reply) => {
-          const q = request.query;
-          const mode = q["hub.mode"];
-          const token = q["hub.verify_token"];
-          const challenge = q["hub.challenge"];
-          const tokenOk = typeof token === "string" && secretsEqual(token, deps.verifyToken);
-          if (mode !== "subscribe" || !tokenOk || typeof challenge !== "string") {
-            return reply.code(403).send({ error: "Verification failed", code: "forbidden" });
-          }
-          return reply.type("text/plain; charset=utf-8").send(challenge);
-        },
-      );
+    app.get<{ Querystring: Record<string, string | string[] | undefined> }>(
+      INSTAGRAM_WEBHOOK_PATH,
+      async (request, reply) => {
+        const q = request.query;
+        const mode = q["hub.mode"];
+        const token = q["hub.verify_token"];
+        const challenge = q["hub.challenge"];
+        const tokenOk = typeof token === "string" && secretsEqual(token, deps.verifyToken);
+        if (mode !== "subscribe" || !tokenOk || typeof challenge !== "string") {
+          return reply.code(403).send({ error: "Verification failed", code: "forbidden" });
+        }
+        return reply.type("text/plain; charset=utf-8").send(challenge);
+      },
+    );
 
-      app.post(url, async (request, reply) => {
-        const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        const header = request.headers[HUB_SIGNATURE_HEADER];
-        const signature = typeof header === "string" ? header : undefined;
-        if (!hubSignatureValid(raw, signature, deps.appSecret)) {
-          if (!deps.appSecret) deps.log.warn("INSTAGRAM_APP_SECRET is not set: webhook refused");
-          throw new UnauthorizedError("Invalid signature");
-        }
-        let body: unknown;
-        try {
-          body = JSON.parse(raw.toString("utf8"), withoutProtoKeys);
-        } catch {
-          throw new ValidationError("Body is not valid JSON");
-        }
-        const events = instagramEvents(body);
-        if (events) await deps.messages.handle(events);
-        else deps.log.debug("instagram webhook body ignored: not an instagram event");
-        return reply.code(200).send();
-      });
-    }
+    app.post(INSTAGRAM_WEBHOOK_PATH, async (request, reply) => {
+      const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const header = request.headers[HUB_SIGNATURE_HEADER];
+      const signature = typeof header === "string" ? header : undefined;
+      if (!hubSignatureValid(raw, signature, deps.appSecret)) {
+        if (!deps.appSecret) deps.log.warn("INSTAGRAM_APP_SECRET is not set: webhook refused");
+        throw new UnauthorizedError("Invalid signature");
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(raw.toString("utf8"), withoutProtoKeys);
+      } catch {
+        throw new ValidationError("Body is not valid JSON");
+      }
+      const events = instagramEvents(body);
+      if (events) await deps.messages.handle(events);
+      else deps.log.debug("instagram webhook body ignored: not an instagram event");
+      return reply.code(200).send();
+    });
   };
 }
 

@@ -6,7 +6,6 @@ import type { Channel } from "../../domain/types.js";
 import type { ChannelStore } from "../../store/store.js";
 import { secretsEqual } from "../constant-time.js";
 import { describeError } from "../redact.js";
-import { withAndWithoutSlash } from "../route-paths.js";
 import type { TelegramClient } from "./telegram-client.js";
 
 // Telegram serves files only under URLs that embed the bot token, so such a URL must never be
@@ -44,39 +43,35 @@ export function registerAvatarRoute(
   },
 ): void {
   const notFound = { error: "Not found", code: "not_found" };
-  for (const url of withAndWithoutSlash(app, avatarPath(":channelId", ":userId"))) {
-    app.get<{ Params: { channelId: string; userId: string }; Querystring: { sig?: string } }>(
-      url,
-      async (request, reply) => {
-        const { channelId, userId } = request.params;
-        const channel =
-          ID_PATTERN.test(channelId) && /^\d{1,20}$/.test(userId)
-            ? await deps.channels.findById(channelId)
-            : undefined;
-        const valid =
-          channel?.platform === "telegram" &&
-          channel.credentials.secretToken !== undefined &&
-          secretsEqual(request.query.sig, signature(channel, userId));
-        if (!channel || !valid) return reply.code(404).send(notFound);
-        try {
-          const client = deps.client(channel);
-          const fileId = await client.profilePhotoFileId(Number(userId));
-          if (!fileId) return reply.code(404).send(notFound);
-          const file = await client.downloadFile(fileId);
-          // Profile photos are JPEG; never pass on a type a browser would run.
-          const type = file.contentType.startsWith("image/") ? file.contentType : "image/jpeg";
-          return reply
-            .header("content-type", type)
-            .header("x-content-type-options", "nosniff")
-            .header("cache-control", "private, max-age=3600")
-            .send(file.body);
-        } catch (err) {
-          deps.log.warn({ channel: channel.id, error: describeError(err) }, "avatar fetch failed");
-          return reply
-            .code(502)
-            .send({ error: "Could not fetch the photo", code: "platform_error" });
-        }
-      },
-    );
-  }
+  app.get<{ Params: { channelId: string; userId: string }; Querystring: { sig?: string } }>(
+    avatarPath(":channelId", ":userId"),
+    async (request, reply) => {
+      const { channelId, userId } = request.params;
+      const channel =
+        ID_PATTERN.test(channelId) && /^\d{1,20}$/.test(userId)
+          ? await deps.channels.findById(channelId)
+          : undefined;
+      const valid =
+        channel?.platform === "telegram" &&
+        channel.credentials.secretToken !== undefined &&
+        secretsEqual(request.query.sig, signature(channel, userId));
+      if (!channel || !valid) return reply.code(404).send(notFound);
+      try {
+        const client = deps.client(channel);
+        const fileId = await client.profilePhotoFileId(Number(userId));
+        if (!fileId) return reply.code(404).send(notFound);
+        const file = await client.downloadFile(fileId);
+        // Profile photos are JPEG; never pass on a type a browser would run.
+        const type = file.contentType.startsWith("image/") ? file.contentType : "image/jpeg";
+        return reply
+          .header("content-type", type)
+          .header("x-content-type-options", "nosniff")
+          .header("cache-control", "private, max-age=3600")
+          .send(file.body);
+      } catch (err) {
+        deps.log.warn({ channel: channel.id, error: describeError(err) }, "avatar fetch failed");
+        return reply.code(502).send({ error: "Could not fetch the photo", code: "platform_error" });
+      }
+    },
+  );
 }

@@ -4,7 +4,6 @@ import type { Channel } from "../../domain/types.js";
 import { UnauthorizedError } from "../../errors.js";
 import type { ChannelStore } from "../../store/store.js";
 import { secretsEqual } from "../constant-time.js";
-import { withAndWithoutSlash } from "../route-paths.js";
 import type { TelegramUpdates } from "./telegram-updates.js";
 
 export const TELEGRAM_SECRET_HEADER = "x-telegram-bot-api-secret-token";
@@ -38,17 +37,15 @@ export function registerTelegramWebhook(
     verified.set(request, channel);
   };
 
-  for (const url of withAndWithoutSlash(app, telegramWebhookPath(":channelId"))) {
-    app.post<{ Params: { channelId: string } }>(
-      url,
-      { onRequest: authenticate },
-      async (request, reply) => {
-        const channel = verified.get(request);
-        if (!channel) throw new UnauthorizedError("Invalid webhook secret");
-        await deps.updates.handle(channel, request.body);
-        // An empty answer: a JSON body with a `method` would be run by Telegram as a call.
-        return reply.code(200).send();
-      },
-    );
-  }
+  app.post<{ Params: { channelId: string } }>(
+    telegramWebhookPath(":channelId"),
+    { onRequest: authenticate },
+    async (request, reply) => {
+      const channel = verified.get(request);
+      if (!channel) throw new UnauthorizedError("Invalid webhook secret");
+      await deps.updates.handle(channel, request.body);
+      // An empty answer: a JSON body with a `method` would be run by Telegram as a call.
+      return reply.code(200).send();
+    },
+  );
 }

@@ -177,6 +177,10 @@ export async function startServerProcess(
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  // A test run that dies without its after hooks must not leave servers behind.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.off("exit", killOnExit));
   const logTail: string[] = [];
   const lines: Array<Record<string, unknown>> = [];
   let onReady: (() => void) | undefined;

@@ -27,7 +27,8 @@ const RESYNC_NOTICE = JSON.stringify({ kind: "resync" });
 
 /**
  * The bus for several processes, over Redis sharded pub/sub (`SSUBSCRIBE`/`SPUBLISH`): each
- * topic is its own shard channel, so a Redis Cluster spreads them over its nodes.
+ * topic is its own shard channel, ready to be spread over the nodes of a Redis Cluster (this
+ * client talks to one primary; see docs/cluster.md).
  *
  * - One publishing and one subscribing connection per process. A topic is subscribed while this
  *   process has handlers for it, once however many handlers it has (see `TopicSubscriptions`).

@@ -12,23 +12,8 @@ import {
   type TestServer,
   type TestUser,
 } from "../helpers/server.js";
+import { ISO_MS, MESSAGE_KEYS } from "../helpers/wire.js";
 import { WsClient } from "../helpers/ws-client.js";
-
-const MESSAGE_KEYS = [
-  "client_id",
-  "content",
-  "conversation_id",
-  "created_at",
-  "customer",
-  "delivery_status",
-  "id",
-  "is_ai_response",
-  "is_answered",
-  "sender",
-  "seq",
-  "type",
-];
-const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 describe("chat socket", () => {
   let server: TestServer;

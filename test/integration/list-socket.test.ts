@@ -9,20 +9,8 @@ import {
   type TestServer,
   type TestUser,
 } from "../helpers/server.js";
+import { CONVERSATION_KEYS } from "../helpers/wire.js";
 import { type Frame, WsClient } from "../helpers/ws-client.js";
-
-const CONVERSATION_KEYS = [
-  "created_at",
-  "customer",
-  "id",
-  "last_message",
-  "priority",
-  "source",
-  "status",
-  "title",
-  "unread_count",
-  "updated_at",
-];
 
 type Listed = { id: string; title: string; status: string; unread_count: number };
 const idsOf = (frame: Frame) => (frame.conversations as Listed[]).map((c) => c.id);

@@ -10,40 +10,17 @@ import {
   type TestServer,
   type TestUser,
 } from "../helpers/server.js";
+import {
+  CONVERSATION_KEYS,
+  CUSTOMER_KEYS,
+  ISO_MS,
+  LAST_MESSAGE_KEYS,
+  MESSAGE_KEYS,
+  PAGE_KEYS,
+} from "../helpers/wire.js";
 import { WsClient } from "../helpers/ws-client.js";
 
 // protocol.md section 8 (conversations over REST) with the objects of section 3.
-
-const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-const PAGE_KEYS = ["conversations", "has_more", "next_cursor"];
-const CONVERSATION_KEYS = [
-  "created_at",
-  "customer",
-  "id",
-  "last_message",
-  "priority",
-  "source",
-  "status",
-  "title",
-  "unread_count",
-  "updated_at",
-];
-const CUSTOMER_KEYS = ["first_name", "id", "last_name", "profile_picture", "source", "username"];
-const LAST_MESSAGE_KEYS = ["content", "created_at", "id", "type"];
-const MESSAGE_KEYS = [
-  "client_id",
-  "content",
-  "conversation_id",
-  "created_at",
-  "customer",
-  "delivery_status",
-  "id",
-  "is_ai_response",
-  "is_answered",
-  "sender",
-  "seq",
-  "type",
-];
 
 interface CustomerView {
   id: number;

@@ -16,14 +16,18 @@ import { serveListSocket } from "./realtime/list-socket.js";
 import { MAX_FRAME_BYTES } from "./realtime/protocol.js";
 import type { Store } from "./store/store.js";
 
-export interface AppDeps {
-  log: Logger;
+/** The long-lived parts of a server, built by `createServer`. */
+export interface Components {
   store: Store;
   bus: Bus;
   chat: ChatService;
   accounts: AccountService;
   gateway: Gateway;
   platforms: PlatformRuntime | undefined;
+}
+
+export interface AppDeps extends Components {
+  log: Logger;
   isDraining: () => boolean;
 }
 

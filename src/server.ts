@@ -1,26 +1,20 @@
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
-import { buildApp } from "./app.js";
+import { buildApp, type Components } from "./app.js";
 import { AccountService } from "./auth/account-service.js";
 import { TokenIssuer } from "./auth/tokens.js";
 import type { Bus } from "./bus/bus.js";
 import { LocalBus } from "./bus/local-bus.js";
 import type { Config } from "./config.js";
 import { ChatService } from "./domain/chat-service.js";
-import type { PlatformRuntime } from "./platforms/runtime.js";
+import { createPlatformRuntime, type PlatformRuntime } from "./platforms/runtime.js";
 import { Close } from "./realtime/close-codes.js";
 import { Gateway } from "./realtime/gateway.js";
 import { createSqlStore } from "./store/sql/create-store.js";
 import type { Store } from "./store/store.js";
 
-export interface Server {
+export interface Server extends Components {
   app: FastifyInstance;
-  store: Store;
-  bus: Bus;
-  chat: ChatService;
-  accounts: AccountService;
-  gateway: Gateway;
-  platforms: PlatformRuntime | undefined;
   /** Listens, then starts background work (delivery, polling, heartbeats). Returns the port. */
   listen(): Promise<number>;
   /** Stops accepting, closes sockets with 1001, finishes pending work, releases resources. */
@@ -64,31 +58,15 @@ export async function createServer(
   });
   const accounts = new AccountService(store, tokens, config.allowRegistration);
   const gateway = new Gateway({ bus, store, log });
-  if (options.platforms !== false) {
-    const { createPlatformRuntime } = await import("./platforms/runtime.js");
-    platforms = createPlatformRuntime({ config, store, chat, log });
-  }
+  if (options.platforms !== false) platforms = createPlatformRuntime({ config, store, chat, log });
+  const components: Components = { store, bus, chat, accounts, gateway, platforms };
   let draining = false;
-  const app = await buildApp({
-    log,
-    store,
-    bus,
-    chat,
-    accounts,
-    gateway,
-    platforms,
-    isDraining: () => draining,
-  });
+  const app = await buildApp({ ...components, log, isDraining: () => draining });
   let heartbeat: NodeJS.Timeout | undefined;
 
   return {
+    ...components,
     app,
-    store,
-    bus,
-    chat,
-    accounts,
-    gateway,
-    platforms,
     async listen() {
       await app.listen({ port: config.port, host: config.host });
       heartbeat = setInterval(() => gateway.heartbeat(), config.wsPingIntervalMs);

@@ -11,7 +11,6 @@ import { createPlatformRuntime, type PlatformRuntime } from "./platforms/runtime
 import { Close } from "./realtime/close-codes.js";
 import { Gateway } from "./realtime/gateway.js";
 import { createSqlStore } from "./store/sql/create-store.js";
-import type { Store } from "./store/store.js";
 
 export interface Server extends Components {
   app: FastifyInstance;

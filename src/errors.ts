@@ -50,8 +50,15 @@ export class PlatformError extends AppError {
     readonly retryable: boolean,
     /** Seconds the platform asked us to wait (Telegram `retry_after`). */
     readonly retryAfterSeconds?: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; outcomeUnknown?: boolean },
   ) {
     super("platform_error", 502, message, options);
+    this.outcomeUnknown = options?.outcomeUnknown ?? false;
   }
+
+  /**
+   * The request went out but no answer came back (a timeout): the platform may have acted on
+   * it. Safe to repeat for reads; a send repeated here could reach the customer twice.
+   */
+  readonly outcomeUnknown: boolean;
 }

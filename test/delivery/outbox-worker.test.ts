@@ -186,6 +186,32 @@ describe("outbox worker", () => {
     assert.ok((second ?? 0) - (first ?? 0) >= 1000, `pause ${(second ?? 0) - (first ?? 0)}`);
   });
 
+  it("does not resend a reply whose send timed out: it may have arrived", async () => {
+    const { message, customer } = await queue(tgChannel, "did this arrive?");
+    telegram.script("sendMessage", { status: 200, body: { ok: true, result: {} }, delayMs: 1500 });
+    worker({
+      send: platformSender({
+        telegram: (c) =>
+          new TelegramClient(c.credentials.botToken ?? "", {
+            apiRoot: telegram.apiRoot,
+            requestTimeoutSeconds: 1,
+          }),
+        instagram: new InstagramClient({
+          apiRoot: instagram.apiRoot,
+          apiVersion: INSTAGRAM_VERSION,
+        }),
+      }),
+    }).start();
+    const done = await settled(message.id, 4000);
+    await stopAll();
+    assert.equal(done.deliveryStatus, "failed");
+    assert.equal(
+      done.deliveryError,
+      "Telegram did not answer in time; it may have been delivered, so it was not sent again",
+    );
+    assert.equal(sendsTo(customer).length, 1);
+  });
+
   it("fails at once when the customer blocked the bot", async () => {
     const { message, customer } = await queue(tgChannel, "are you there?");
     telegram.script("sendMessage", telegramError(403, "Forbidden: bot was blocked by the user"));

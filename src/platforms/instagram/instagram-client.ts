@@ -88,7 +88,10 @@ export class InstagramClient {
     } catch (err) {
       const timedOut = err instanceof Error && err.name === "TimeoutError";
       const text = timedOut ? "Instagram did not answer in time" : "Could not reach Instagram";
-      throw new PlatformError(text, true, undefined, { cause: redact(String(err), accessToken) });
+      throw new PlatformError(text, true, undefined, {
+        cause: redact(String(err), accessToken),
+        outcomeUnknown: timedOut,
+      });
     }
     const text = await response.text().catch(() => "");
     let json: unknown;

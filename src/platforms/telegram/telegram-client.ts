@@ -150,7 +150,7 @@ export function telegramError(err: unknown, token: string): PlatformError {
     const inner = err.error instanceof Error ? err.error.message : "";
     const timedOut = /timed out|abort/i.test(inner) || /timed out/i.test(err.message);
     const text = timedOut ? "Telegram did not answer in time" : "Could not reach Telegram";
-    return new PlatformError(text, true);
+    return new PlatformError(text, true, undefined, { outcomeUnknown: timedOut });
   }
   return new PlatformError("Unexpected error talking to Telegram", true);
 }

@@ -33,6 +33,7 @@ const config = loadConfig({
   SQLITE_PATH: join(dataDir, "bench.sqlite"),
   JWT_SECRET: randomBytes(24).toString("hex"),
   LOG_LEVEL: "silent",
+  WS_RATE_LIMIT: "0",
 });
 const server = await createServer(config, createLogger("silent"), { platforms: false });
 const port = await server.listen();

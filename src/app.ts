@@ -11,6 +11,7 @@ import { registerErrorHandler } from "./http/error-handler.js";
 import { healthRoutes } from "./http/health-routes.js";
 import type { PlatformRuntime } from "./platforms/runtime.js";
 import { serveChatSocket } from "./realtime/chat-socket.js";
+import type { FrameRateLimit } from "./realtime/frame-rate-limit.js";
 import type { Gateway } from "./realtime/gateway.js";
 import { serveListSocket } from "./realtime/list-socket.js";
 import { MAX_FRAME_BYTES } from "./realtime/protocol.js";
@@ -28,6 +29,7 @@ export interface Components {
 
 export interface AppDeps extends Components {
   log: Logger;
+  rateLimit: FrameRateLimit;
   isDraining: () => boolean;
 }
 
@@ -66,6 +68,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     accounts: deps.accounts,
     chat: deps.chat,
     gateway: deps.gateway,
+    rateLimit: deps.rateLimit,
     log: deps.log,
   };
   const queryOf = (url: string) => new URL(url, "http://localhost").searchParams;

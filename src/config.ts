@@ -33,6 +33,7 @@ const schema = z.object({
   INSTAGRAM_VERIFY_TOKEN: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   WS_PING_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
+  WS_RATE_LIMIT: z.coerce.number().int().min(0).default(100),
   DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
   DELIVERY_BASE_DELAY_MS: z.coerce.number().int().positive().default(1000),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
@@ -57,6 +58,8 @@ export interface Config {
   instagramVerifyToken: string | undefined;
   logLevel: string;
   wsPingIntervalMs: number;
+  /** Frames a socket may send per 10 seconds; 0 for no limit. */
+  wsRateLimit: number;
   deliveryMaxAttempts: number;
   deliveryBaseDelayMs: number;
   shutdownGraceMs: number;
@@ -90,6 +93,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     instagramVerifyToken: e.INSTAGRAM_VERIFY_TOKEN,
     logLevel: e.LOG_LEVEL,
     wsPingIntervalMs: e.WS_PING_INTERVAL_MS,
+    wsRateLimit: e.WS_RATE_LIMIT,
     deliveryMaxAttempts: e.DELIVERY_MAX_ATTEMPTS,
     deliveryBaseDelayMs: e.DELIVERY_BASE_DELAY_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

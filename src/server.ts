@@ -9,6 +9,7 @@ import type { Config } from "./config.js";
 import { ChatService } from "./domain/chat-service.js";
 import { createPlatformRuntime, type PlatformRuntime } from "./platforms/runtime.js";
 import { Close } from "./realtime/close-codes.js";
+import { FrameRateLimit } from "./realtime/frame-rate-limit.js";
 import { Gateway } from "./realtime/gateway.js";
 import { createSqlStore } from "./store/sql/create-store.js";
 
@@ -60,7 +61,12 @@ export async function createServer(
   if (options.platforms !== false) platforms = createPlatformRuntime({ config, store, chat, log });
   const components: Components = { store, bus, chat, accounts, gateway, platforms };
   let draining = false;
-  const app = await buildApp({ ...components, log, isDraining: () => draining });
+  const app = await buildApp({
+    ...components,
+    log,
+    rateLimit: new FrameRateLimit(config.wsRateLimit),
+    isDraining: () => draining,
+  });
   let heartbeat: NodeJS.Timeout | undefined;
 
   return {

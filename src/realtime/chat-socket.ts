@@ -5,6 +5,7 @@ import type { ChatService } from "../domain/chat-service.js";
 import { ID_PATTERN } from "../domain/ids.js";
 import { ForbiddenError } from "../errors.js";
 import { serveSocket } from "./connection.js";
+import type { FrameRateLimit } from "./frame-rate-limit.js";
 import { chatMessageFrame, messagesFrame } from "./frames.js";
 import type { Gateway } from "./gateway.js";
 import { errorFrame, PAGE_LIMIT_DEFAULT, parseChatFrame } from "./protocol.js";
@@ -17,6 +18,7 @@ export interface SocketDeps {
   accounts: AccountService;
   chat: ChatService;
   gateway: Gateway;
+  rateLimit: FrameRateLimit;
   log: Logger;
 }
 
@@ -32,6 +34,7 @@ export function serveChatSocket(
   serveSocket({
     socket,
     gateway,
+    rateLimit: deps.rateLimit,
     log,
     open: async (member) => {
       const { user, expiresAt } = await accounts.authenticate(query.get("token") ?? "");

@@ -3,6 +3,7 @@ import type { RawData, WebSocket } from "ws";
 import type { User } from "../domain/types.js";
 import { AppError } from "../errors.js";
 import { Close, closeCodeFor } from "./close-codes.js";
+import type { FrameRateLimit } from "./frame-rate-limit.js";
 import type { Gateway } from "./gateway.js";
 import { errorFrame } from "./protocol.js";
 import { SocketMember } from "./socket-member.js";
@@ -25,6 +26,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export function serveSocket<S extends Session>(options: {
   socket: WebSocket;
   gateway: Gateway;
+  rateLimit: FrameRateLimit;
   log: Logger;
   open: (member: SocketMember) => Promise<S>;
   onFrame: (session: S, member: SocketMember, text: string) => Promise<void>;
@@ -57,6 +59,12 @@ export function serveSocket<S extends Session>(options: {
 
   const handle = async (data: RawData, isBinary: boolean) => {
     if (!session || socket.readyState !== socket.OPEN) return;
+    const verdict = await options.rateLimit.check(member.id);
+    if (verdict === "abusive") return member.close(Close.Policy);
+    if (verdict === "limited") {
+      member.send(errorFrame({ code: "rate_limited", error: "Too many frames: slow down" }));
+      return;
+    }
     if (isBinary) {
       member.send(
         errorFrame({ code: "invalid_message", error: "Binary frames are not supported" }),

@@ -29,6 +29,7 @@ export function serveListSocket(socket: WebSocket, query: URLSearchParams, deps:
   serveSocket({
     socket,
     gateway,
+    rateLimit: deps.rateLimit,
     log: deps.log,
     open: async (member) => {
       const { user, expiresAt } = await accounts.authenticate(query.get("token") ?? "");

@@ -44,7 +44,7 @@ type Infer<T extends Record<string, z.ZodType>> = { [K in keyof T]: z.infer<T[K]
 export type ChatFrame = Infer<typeof chatFrames>;
 export type ListFrame = Infer<typeof listFrames>;
 
-export type FrameErrorCode = "invalid_json" | "unknown_type" | "invalid_message";
+export type FrameErrorCode = "invalid_json" | "unknown_type" | "invalid_message" | "rate_limited";
 export interface FrameError {
   code: FrameErrorCode;
   error: string;

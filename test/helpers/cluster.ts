@@ -173,6 +173,8 @@ export async function startServerProcess(
       HOST: "127.0.0.1",
       PORT: String(port),
       LOG_LEVEL: "info",
+      // Bursts of hundreds of frames from one socket are the point of these tests.
+      WS_RATE_LIMIT: "0",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

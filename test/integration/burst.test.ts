@@ -7,7 +7,8 @@ import { ingest, openChat, registerUser, startServer, type TestServer } from "..
 describe("burst", () => {
   let server: TestServer;
   before(async () => {
-    server = await startServer();
+    // The writers send far faster than any agent; the per-socket frame limit would stop them.
+    server = await startServer({ env: { WS_RATE_LIMIT: "0" } });
   });
   after(() => server.close());
 

@@ -125,6 +125,27 @@ describe("socket errors", () => {
     assert.deepEqual(await storedSeqs(), [1]);
   });
 
+  it("answers frames over the rate limit with rate_limited, then closes 1008 on abuse", async () => {
+    const limited = await startServer({ env: { WS_RATE_LIMIT: "5" } });
+    try {
+      const owner = await registerUser(limited, "rita");
+      const id = (await ingest(limited, owner.id, "hi")).conversation.id;
+      const { client } = await openChat(limited, id, owner.access);
+      for (let i = 0; i < 6; i++) client.send({ type: "get_messages", before_seq: 2, limit: 1 });
+      const answers = await client.collect("messages", 5);
+      assert.equal(answers.length, 5);
+      assert.deepEqual(await client.next(), {
+        type: "error",
+        code: "rate_limited",
+        error: "Too many frames: slow down",
+      });
+      for (let i = 0; i < 10; i++) client.send({ type: "typing", is_typing: true });
+      assert.equal((await client.closed).code, 1008);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it("drops a socket that stops answering pings and keeps one that answers", async () => {
     const url = `${server.wsUrl}/ws/chat/${conversationId}/?token=${user.access}`;
     const silent = new WebSocket(url, { autoPong: false });

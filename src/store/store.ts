@@ -49,11 +49,20 @@ export interface ChannelStore {
   /** The Instagram channel receiving messages for an account id. */
   findByExternalId(platform: Platform, externalId: string): Promise<Channel | undefined>;
   listByOwner(ownerId: number): Promise<Channel[]>;
-  /** Every channel on the platform, for workers (polling) that serve them all. */
-  listAll(platform: Platform): Promise<Channel[]>;
+  /** Every channel on the platform (in `mode` when given), for workers that serve them all. */
+  listAll(platform: Platform, mode?: Channel["mode"]): Promise<Channel[]>;
   /** Removes the channel; its conversations and messages stay. False when not the owner's. */
   remove(ownerId: number, id: string): Promise<boolean>;
   setPollOffset(id: string, offset: number): Promise<void>;
+  /**
+   * Takes or renews the polling lease of a channel for `owner` until `now + leaseMs`, in one
+   * conditional write: true when the lease was free, had run out (`poll_lease_until < now`) or
+   * was `owner`'s already; false when another owner holds it or the channel is gone. Of several
+   * owners asking at once, exactly one gets true.
+   */
+  acquirePollLease(id: string, owner: string, now: number, leaseMs: number): Promise<boolean>;
+  /** Gives the lease up at once if `owner` holds it (a no-op otherwise). */
+  releasePollLease(id: string, owner: string): Promise<void>;
 }
 
 /** A customer message arriving from a platform; see `ChatService.ingestCustomerMessage`. */

@@ -65,14 +65,10 @@ export class SqlChannelStore implements ChannelStore {
     return rows.map(toChannel);
   }
 
-  async listAll(platform: Platform): Promise<Channel[]> {
-    const rows = await this.ctx.db
-      .selectFrom("channels")
-      .selectAll()
-      .where("platform", "=", platform)
-      .orderBy("created_at")
-      .orderBy("id")
-      .execute();
+  async listAll(platform: Platform, mode?: Channel["mode"]): Promise<Channel[]> {
+    let query = this.ctx.db.selectFrom("channels").selectAll().where("platform", "=", platform);
+    if (mode !== undefined) query = query.where("mode", "=", mode);
+    const rows = await query.orderBy("created_at").orderBy("id").execute();
     return rows.map(toChannel);
   }
 
@@ -91,6 +87,39 @@ export class SqlChannelStore implements ChannelStore {
       .updateTable("channels")
       .set({ poll_offset: offset })
       .where("id", "=", id)
+      .execute();
+  }
+
+  async acquirePollLease(
+    id: string,
+    owner: string,
+    now: number,
+    leaseMs: number,
+  ): Promise<boolean> {
+    // One statement: PostgreSQL re-checks the condition on the row a concurrent writer left,
+    // SQLite runs writers one at a time, so two owners never both match.
+    const result = await this.ctx.db
+      .updateTable("channels")
+      .set({ poll_owner: owner, poll_lease_until: now + leaseMs })
+      .where("id", "=", id)
+      .where((eb) =>
+        eb.or([
+          eb("poll_owner", "is", null),
+          eb("poll_owner", "=", owner),
+          eb("poll_lease_until", "is", null),
+          eb("poll_lease_until", "<", now),
+        ]),
+      )
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async releasePollLease(id: string, owner: string): Promise<void> {
+    await this.ctx.db
+      .updateTable("channels")
+      .set({ poll_owner: null, poll_lease_until: null })
+      .where("id", "=", id)
+      .where("poll_owner", "=", owner)
       .execute();
   }
 }

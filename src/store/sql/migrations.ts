@@ -186,12 +186,23 @@ function initial(dialect: DialectName): Migration {
   };
 }
 
+// Which process polls a Telegram channel (getUpdates allows one reader per bot), and until when:
+// a lease that the owner renews and that another process takes over once it runs out.
+function pollLease(): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable("channels").addColumn("poll_owner", "text").execute();
+      await db.schema.alterTable("channels").addColumn("poll_lease_until", "bigint").execute();
+    },
+  };
+}
+
 class InCodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: DialectName) {}
 
   async getMigrations(): Promise<Record<string, Migration>> {
     // Names sort in application order; never rename or edit a released migration.
-    return { "0001_initial": initial(this.dialect) };
+    return { "0001_initial": initial(this.dialect), "0002_poll_lease": pollLease() };
   }
 }
 

@@ -30,6 +30,9 @@ export interface ChannelsTable {
   mode: "webhook" | "polling";
   poll_offset: Generated<number>;
   created_at: number;
+  /** The process that polls this channel (`getUpdates`), while `poll_lease_until` is ahead. */
+  poll_owner: Generated<string | null>;
+  poll_lease_until: Generated<number | null>;
 }
 
 export interface CustomersTable {

@@ -8,8 +8,14 @@ import { describeError } from "./redact.js";
 import type { TelegramClient } from "./telegram/telegram-client.js";
 import { telegramWebhookPath } from "./telegram/webhook-routes.js";
 
+/**
+ * Long polling of polling-mode channels. Which process polls a channel is settled by a lease in
+ * the database; these calls only save the other processes a wait for their next round.
+ */
 export interface Polling {
+  /** A channel created here: try for its lease at once and poll it if this process wins. */
   start(channel: Channel): void;
+  /** A channel removed here: stop polling it now if this process does. */
   stop(channelId: string): Promise<void>;
 }
 

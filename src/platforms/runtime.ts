@@ -13,8 +13,8 @@ import { ChannelService } from "./channel-service.js";
 import { InstagramClient } from "./instagram/instagram-client.js";
 import { InstagramMessages } from "./instagram/instagram-messages.js";
 import { instagramWebhookPlugin } from "./instagram/webhook-routes.js";
-import { describeError } from "./redact.js";
 import { registerAvatarRoute, telegramAvatarUrl } from "./telegram/avatars.js";
+import { PollSupervisor } from "./telegram/poll-supervisor.js";
 import { TelegramPoller } from "./telegram/poller.js";
 import { TelegramClient } from "./telegram/telegram-client.js";
 import { TelegramUpdates } from "./telegram/telegram-updates.js";
@@ -23,11 +23,16 @@ import { registerTelegramWebhook } from "./telegram/webhook-routes.js";
 export interface PlatformRuntime {
   /** Fastify plugin registering /api/channels/* and /api/webhooks/* (with and without trailing slash). */
   routes: (app: FastifyInstance, opts: { requireUser: RequireUser }) => Promise<void>;
-  /** Starts the delivery worker and the pollers of existing polling channels. */
+  /**
+   * Starts the delivery worker and the polling supervisor, which polls the polling channels
+   * whose lease this process holds or wins.
+   */
   start(): Promise<void>;
-  /** Stops claiming, aborts long polls, waits for in-flight sends. */
+  /** Stops claiming, aborts long polls and releases their leases, waits for in-flight sends. */
   stop(): Promise<void>;
   wakeDelivery(): void;
+  /** The ids of the polling channels this process reads right now. */
+  polledChannels(): string[];
 }
 
 export interface PlatformRuntimeDeps {
@@ -37,9 +42,17 @@ export interface PlatformRuntimeDeps {
   log: Logger;
   /** Long-poll `timeout` for Telegram `getUpdates` (seconds); tests make it small. */
   pollTimeoutSeconds?: number;
+  /** Polling lease length (ms); default `TELEGRAM_POLL_LEASE_MS`, else 60 s. */
+  pollLeaseMs?: number;
+  /** How often polling leases are renewed and new channels looked for (ms); default lease / 12. */
+  pollIntervalMs?: number;
 }
 
 const DEFAULT_POLL_TIMEOUT_SECONDS = 30;
+// Twice the long poll, and twelve renewal rounds (5 s apart): a process that died is replaced
+// within a minute, and a live one never loses its lease to a slow round or two.
+const DEFAULT_POLL_LEASE_MS = 60_000;
+const ROUNDS_PER_LEASE = 12;
 
 /** Everything that talks to Telegram and Instagram: routes, pollers and the delivery worker. */
 export function createPlatformRuntime(deps: PlatformRuntimeDeps): PlatformRuntime {
@@ -81,26 +94,29 @@ export function createPlatformRuntime(deps: PlatformRuntimeDeps): PlatformRuntim
     baseDelayMs: config.deliveryBaseDelayMs,
   });
 
-  const pollers = new Map<string, TelegramPoller>();
-  let running = false;
-  const polling = {
-    start(channel: Channel) {
-      if (!running || channel.mode !== "polling" || pollers.has(channel.id)) return;
-      const poller = new TelegramPoller({
+  const pollLeaseMs = deps.pollLeaseMs ?? config.telegramPollLeaseMs ?? DEFAULT_POLL_LEASE_MS;
+  const supervisor = new PollSupervisor({
+    channels: store.channels,
+    log: log.child({ platform: "telegram" }),
+    leaseMs: pollLeaseMs,
+    intervalMs: deps.pollIntervalMs ?? Math.max(10, Math.round(pollLeaseMs / ROUNDS_PER_LEASE)),
+    createPoller: (channel) =>
+      new TelegramPoller({
         channel,
         client: channelClient(channel),
         updates,
         channels: store.channels,
         log: log.child({ platform: "telegram" }),
         timeoutSeconds: deps.pollTimeoutSeconds ?? DEFAULT_POLL_TIMEOUT_SECONDS,
-      });
-      pollers.set(channel.id, poller);
-      poller.start();
+      }),
+  });
+  let running = false;
+  const polling = {
+    start(channel: Channel) {
+      if (running) supervisor.claim(channel);
     },
-    async stop(channelId: string) {
-      const poller = pollers.get(channelId);
-      pollers.delete(channelId);
-      await poller?.stop();
+    stop(channelId: string) {
+      return supervisor.drop(channelId);
     },
   };
 
@@ -131,22 +147,22 @@ export function createPlatformRuntime(deps: PlatformRuntimeDeps): PlatformRuntim
       if (running) return;
       running = true;
       worker.start();
-      try {
-        for (const channel of await store.channels.listAll("telegram")) polling.start(channel);
-      } catch (err) {
-        log.error({ error: describeError(err) }, "starting telegram pollers failed");
-      }
+      await supervisor.start();
     },
 
     async stop() {
       running = false;
-      await Promise.all([...pollers.keys()].map((id) => polling.stop(id)));
+      await supervisor.stop();
       await worker.stop();
       await background.drain();
     },
 
     wakeDelivery() {
       worker.wake();
+    },
+
+    polledChannels() {
+      return supervisor.polled();
     },
   };
 }

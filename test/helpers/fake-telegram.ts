@@ -8,6 +8,8 @@ export interface TelegramCall {
   method: string;
   body: Record<string, unknown>;
   at: number;
+  /** When the answer was sent or the caller hung up; undefined while the call is open. */
+  endedAt?: number;
 }
 
 /** A canned answer: HTTP status and JSON body (Bot API envelope), optionally late. */
@@ -51,6 +53,8 @@ export class FakeTelegram {
   private readonly scripts = new Map<string, TelegramReply[]>();
   private readonly photos = new Map<number, string>();
   private readonly pollWaiters = new Set<() => void>();
+  private readonly openPolls = new Map<string, number>();
+  private readonly peakPolls = new Map<string, number>();
   private nextMessageId = 5000;
   private readonly callWaiters = new Set<() => void>();
   private closing = false;
@@ -114,6 +118,16 @@ export class FakeTelegram {
     return this.calls.filter((c) => c.method === method);
   }
 
+  /** The bot's `getUpdates` calls open right now (Telegram allows one). */
+  pollsOpen(token: string): number {
+    return this.openPolls.get(token) ?? 0;
+  }
+
+  /** The most `getUpdates` calls the bot ever had open at once. */
+  peakPollsOpen(token: string): number {
+    return this.peakPolls.get(token) ?? 0;
+  }
+
   /** Resolves once `count` calls to `method` were received. */
   async waitForCalls(method: string, count: number, timeoutMs = 5000): Promise<TelegramCall[]> {
     const deadline = Date.now() + timeoutMs;
@@ -160,7 +174,17 @@ export class FakeTelegram {
     const method = match[2] ?? "";
     const body =
       raw.length > 0 ? (JSON.parse(raw.toString("utf8")) as Record<string, unknown>) : {};
-    this.calls.push({ token, method, body, at: Date.now() });
+    const call: TelegramCall = { token, method, body, at: Date.now() };
+    this.calls.push(call);
+    res.once("close", () => {
+      call.endedAt = Date.now();
+    });
+    if (method === "getUpdates") {
+      const open = this.pollsOpen(token) + 1;
+      this.openPolls.set(token, open);
+      this.peakPolls.set(token, Math.max(open, this.peakPollsOpen(token)));
+      res.once("close", () => this.openPolls.set(token, this.pollsOpen(token) - 1));
+    }
     for (const wake of [...this.callWaiters]) wake();
 
     const scripted = this.scripts.get(method)?.shift();

@@ -22,7 +22,8 @@ export interface TelegramPollerOptions {
  * Receives one bot's updates by `getUpdates` long polling, for servers without a public URL.
  * The offset is stored after each batch is ingested, so a restart neither loses nor repeats
  * updates (and a repeat would be deduplicated anyway). One poller per bot in the whole system:
- * Telegram answers 409 to a second one.
+ * Telegram answers 409 to a second one, so `PollSupervisor` runs it only while this process holds
+ * the channel's lease, and stops it before the lease could run out.
  */
 export class TelegramPoller {
   private readonly abort = new AbortController();

@@ -37,7 +37,7 @@ const schema = z.object({
   DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
   DELIVERY_BASE_DELAY_MS: z.coerce.number().int().positive().default(1000),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
-  TELEGRAM_POLL_LEASE_MS: z.coerce.number().int().min(100).optional(),
+  TELEGRAM_POLL_LEASE_MS: z.coerce.number().int().min(100).default(60_000),
 });
 
 export interface Config {
@@ -68,7 +68,8 @@ export interface Config {
    * How long a process holds a polling Telegram channel without renewing its lease; present only
    * when set (the platform runtime's default, 60 s, otherwise). Tests shorten it.
    */
-  telegramPollLeaseMs?: number;
+  /** How long a process holds a polling Telegram channel without renewing (ms). */
+  telegramPollLeaseMs: number;
 }
 
 /** Parses an environment (process.env in production, a plain object in tests). */
@@ -103,8 +104,6 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     deliveryMaxAttempts: e.DELIVERY_MAX_ATTEMPTS,
     deliveryBaseDelayMs: e.DELIVERY_BASE_DELAY_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
-    ...(e.TELEGRAM_POLL_LEASE_MS === undefined
-      ? {}
-      : { telegramPollLeaseMs: e.TELEGRAM_POLL_LEASE_MS }),
+    telegramPollLeaseMs: e.TELEGRAM_POLL_LEASE_MS,
   });
 }

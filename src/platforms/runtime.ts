@@ -42,16 +42,16 @@ export interface PlatformRuntimeDeps {
   log: Logger;
   /** Long-poll `timeout` for Telegram `getUpdates` (seconds); tests make it small. */
   pollTimeoutSeconds?: number;
-  /** Polling lease length (ms); default `TELEGRAM_POLL_LEASE_MS`, else 60 s. */
+  /** Polling lease length (ms); default `TELEGRAM_POLL_LEASE_MS` (60 s). */
   pollLeaseMs?: number;
   /** How often polling leases are renewed and new channels looked for (ms); default lease / 12. */
   pollIntervalMs?: number;
 }
 
 const DEFAULT_POLL_TIMEOUT_SECONDS = 30;
-// Twice the long poll, and twelve renewal rounds (5 s apart): a process that died is replaced
-// within a minute, and a live one never loses its lease to a slow round or two.
-const DEFAULT_POLL_LEASE_MS = 60_000;
+// Twelve renewal rounds per lease (5 s apart with the default 60 s lease, twice the long poll): a
+// process that died is replaced within a minute, and a live one never loses its lease to a slow
+// round or two.
 const ROUNDS_PER_LEASE = 12;
 
 /** Everything that talks to Telegram and Instagram: routes, pollers and the delivery worker. */
@@ -94,7 +94,7 @@ export function createPlatformRuntime(deps: PlatformRuntimeDeps): PlatformRuntim
     baseDelayMs: config.deliveryBaseDelayMs,
   });
 
-  const pollLeaseMs = deps.pollLeaseMs ?? config.telegramPollLeaseMs ?? DEFAULT_POLL_LEASE_MS;
+  const pollLeaseMs = deps.pollLeaseMs ?? config.telegramPollLeaseMs;
   const supervisor = new PollSupervisor({
     channels: store.channels,
     log: log.child({ platform: "telegram" }),

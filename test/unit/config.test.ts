@@ -38,9 +38,11 @@ describe("loadConfig", () => {
         instagramVerifyToken: undefined,
         logLevel: "info",
         wsPingIntervalMs: 30000,
+        wsRateLimit: 100,
         deliveryMaxAttempts: 8,
         deliveryBaseDelayMs: 1000,
         shutdownGraceMs: 10000,
+        telegramPollLeaseMs: 60000,
       },
     );
   });

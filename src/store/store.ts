@@ -33,14 +33,10 @@ export interface UserStore {
   findById(id: number): Promise<User | undefined>;
 }
 
-export interface NewChannel {
-  ownerId: number;
-  platform: Platform;
-  name: string;
-  externalId: string;
-  credentials: ChannelCredentials;
-  mode: "webhook" | "polling";
-}
+export type NewChannel = Pick<
+  Channel,
+  "ownerId" | "platform" | "name" | "externalId" | "credentials" | "mode"
+>;
 
 export interface ChannelStore {
   /** Throws `ConflictError` when the platform account is already connected (by anyone). */

@@ -1,6 +1,5 @@
 import type {
   Channel,
-  ChannelCredentials,
   Conversation,
   ConversationFilter,
   ConversationPage,

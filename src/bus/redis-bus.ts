@@ -1,7 +1,13 @@
-import { createClient, type RedisClientType } from "@redis/client";
 import type { Logger } from "pino";
 import type { BusEvent } from "../domain/events.js";
 import type { Bus, BusHandler, Unsubscribe } from "./bus.js";
+import { ClusterConnection } from "./redis-cluster-connection.js";
+import {
+  type ConnectionEvents,
+  isClusterNode,
+  NodeConnection,
+  type RedisConnection,
+} from "./redis-connections.js";
 import { TopicSubscriptions } from "./topic-subscriptions.js";
 import { decodeEvent, encodeEvent } from "./wire.js";
 
@@ -12,7 +18,6 @@ export interface RedisBusOptions {
   clientName?: string;
 }
 
-type Client = RedisClientType;
 type Role = "pub" | "sub";
 
 /** Before the first connection: give up after about 7 s so a misconfigured start fails. */
@@ -20,23 +25,28 @@ const INITIAL_CONNECT_ATTEMPTS = 8;
 const MAX_RECONNECT_DELAY_MS = 2000;
 /** Triggers that arrive together (both connections back, notices from peers) resync once. */
 const RESYNC_COALESCE_MS = 50;
+/** A subscription that failed to come back while connected is tried again this often. */
+const RESTORE_RETRY_MS = 1000;
 const PING_TIMEOUT_MS = 1000;
-const CLOSE_TIMEOUT_MS = 2000;
 /** Sent on `{prefix}bus:resync` by a process whose publishes were lost. */
+const RESYNC_TOPIC = "bus:resync";
 const RESYNC_NOTICE = JSON.stringify({ kind: "resync" });
 
 /**
  * The bus for several processes, over Redis sharded pub/sub (`SSUBSCRIBE`/`SPUBLISH`): each
- * topic is its own shard channel, ready to be spread over the nodes of a Redis Cluster (this
- * client talks to one primary; see docs/cluster.md).
+ * topic is its own shard channel. On a plain Redis both sides talk to that one server; on a
+ * Redis Cluster (`REDIS_URL` is any of its nodes) each channel lives on the primary that owns
+ * its slot, so the topics spread over the cluster (see `ClusterConnection` and docs/cluster.md).
  *
- * - One publishing and one subscribing connection per process. A topic is subscribed while this
- *   process has handlers for it, once however many handlers it has (see `TopicSubscriptions`).
- * - Both connections reconnect by themselves. When the subscriber is back, every wanted topic is
- *   subscribed again and then the `onResync` listeners run, so sockets catch up from the store.
- * - `publish` rejects at once while the publisher is disconnected (no offline queue: the caller
- *   logs and goes on, the message is already stored). The first publish that fails sets a flag;
- *   once the publisher is back, a notice on `{prefix}bus:resync` makes every process, this one
+ * - One publishing and one subscribing side per process (on a cluster, a connection per primary
+ *   for each). A topic is subscribed while this process has handlers for it, once however many
+ *   handlers it has (see `TopicSubscriptions`).
+ * - Both sides reconnect by themselves. When the subscribing side is whole again, every wanted
+ *   topic is subscribed again and then the `onResync` listeners run, so sockets catch up from
+ *   the store.
+ * - `publish` rejects at once while its connection is down (no offline queue: the caller logs and
+ *   goes on, the message is already stored). The first publish that fails sets a flag; once the
+ *   publishing side is back, a notice on `{prefix}bus:resync` makes every process, this one
  *   included, resync, so a subscriber that never lost its own connection still gets what this
  *   process failed to publish.
  * - A payload that is not a known event is logged and dropped; a handler that throws is logged.
@@ -44,16 +54,15 @@ const RESYNC_NOTICE = JSON.stringify({ kind: "resync" });
 export class RedisBus implements Bus {
   private readonly topics: TopicSubscriptions;
   private readonly resyncListeners: Array<() => void> = [];
-  private readonly readyCount: Record<Role, number> = { pub: 0, sub: 0 };
-  private readonly down = new Set<Role>();
   private resyncTimer: NodeJS.Timeout | undefined;
+  private restoreTimer: NodeJS.Timeout | undefined;
   private publishLost = false;
   private announcing = false;
   private closed = false;
 
   private constructor(
-    private readonly pub: Client,
-    private readonly sub: Client,
+    private readonly pub: RedisConnection,
+    private readonly sub: RedisConnection,
     private readonly prefix: string,
     private readonly log: Logger,
   ) {
@@ -68,8 +77,9 @@ export class RedisBus implements Bus {
   }
 
   /**
-   * Connects both connections (`url` is `redis[s]://[user:password@]host[:port][/db]`) and
-   * subscribes the resync channel. Rejects when Redis cannot be reached within a few seconds.
+   * Connects both sides (`url` is `redis[s]://[user:password@]host[:port][/db]`, for a cluster
+   * any node of it) and subscribes the resync channel. Rejects when Redis cannot be reached
+   * within a few seconds, or when a cluster does not serve every slot.
    */
   static async connect(url: string, log: Logger, options: RedisBusOptions = {}): Promise<RedisBus> {
     const name = options.clientName ?? "fiko";
@@ -80,23 +90,16 @@ export class RedisBus implements Bus {
       if (!started.done && retries >= INITIAL_CONNECT_ATTEMPTS) return cause;
       return Math.min(50 * 2 ** retries, MAX_RECONNECT_DELAY_MS) + Math.floor(Math.random() * 100);
     };
-    const client = (role: Role): Client =>
-      createClient({
-        url,
-        name: `${name}-${role}`,
-        // No offline queue: a command sent while disconnected fails at once instead of waiting
-        // for a reconnect that may take long (see `publish` and `TopicSubscriptions`).
-        disableOfflineQueue: true,
-        socket: { connectTimeout: 5000, reconnectStrategy },
-      }) as Client;
-    const bus = new RedisBus(
-      client("pub"),
-      client("sub"),
-      options.channelPrefix ?? "fiko:",
-      log.child({ component: "redis-bus" }),
-    );
+    const cluster = await isClusterNode(url, reconnectStrategy);
+    const side = (role: Role): RedisConnection => {
+      const settings = { url, name: `${name}-${role}`, reconnectStrategy };
+      return cluster ? new ClusterConnection(settings, role) : new NodeConnection(settings);
+    };
+    const busLog = log.child({ component: "redis-bus" });
+    const bus = new RedisBus(side("pub"), side("sub"), options.channelPrefix ?? "fiko:", busLog);
     await bus.start();
     started.done = true;
+    busLog.info({ cluster }, "redis bus connected");
     return bus;
   }
 
@@ -124,38 +127,33 @@ export class RedisBus implements Bus {
     if (this.closed) throw new Error("bus is closed");
     if (!this.sub.isReady) throw new Error("redis subscriber is disconnected");
     if (!this.pub.isReady) throw new Error("redis publisher is disconnected");
-    await this.pub.withAbortSignal(AbortSignal.timeout(PING_TIMEOUT_MS)).ping();
+    await this.pub.ping(PING_TIMEOUT_MS);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.resyncTimer);
+    clearTimeout(this.restoreTimer);
     this.topics.clear();
-    await Promise.allSettled([quit(this.sub), quit(this.pub)]);
+    await Promise.allSettled([this.sub.close(), this.pub.close()]);
   }
 
   private channel(topic: string): string {
     return this.prefix + topic;
   }
 
+  private events(role: Role): ConnectionEvents {
+    return { lost: (err) => this.lost(role, err), back: () => this.back(role) };
+  }
+
   private async start(): Promise<void> {
-    for (const role of ["pub", "sub"] as const) {
-      const client = role === "pub" ? this.pub : this.sub;
-      client.on("error", (err: unknown) => this.lost(role, err));
-      client.on("reconnecting", () => this.lost(role, undefined));
-      client.on("ready", () => this.ready(role));
-    }
     try {
-      await Promise.all([this.pub.connect(), this.sub.connect()]);
-      // Channels are sharded already, but the node client follows no MOVED redirects: refuse
-      // a cluster node plainly rather than fail on the first topic in another node's slots.
-      if (/^cluster_enabled:1\b/m.test(String(await this.pub.info("cluster")))) {
-        throw new Error(
-          "REDIS_URL points at a Redis Cluster node: the bus needs one Redis primary",
-        );
-      }
-      await this.sub.sSubscribe(this.channel("bus:resync"), () => this.scheduleResync("notice"));
+      await Promise.all([
+        this.pub.connect(this.events("pub")),
+        this.sub.connect(this.events("sub")),
+      ]);
+      await this.sub.sSubscribe(this.channel(RESYNC_TOPIC), this.onNotice);
     } catch (err) {
       this.closed = true;
       this.pub.destroy();
@@ -163,6 +161,8 @@ export class RedisBus implements Bus {
       throw err;
     }
   }
+
+  private readonly onNotice = (): void => this.scheduleResync("notice");
 
   // Runs for every incoming message: never throws, or the client's reply parser would reset.
   private readonly dispatch = (payload: string, channel: string): void => {
@@ -184,23 +184,42 @@ export class RedisBus implements Bus {
   };
 
   private lost(role: Role, err: unknown): void {
-    if (this.closed || this.down.has(role) || this.readyCount[role] === 0) return;
-    this.down.add(role);
+    if (this.closed) return;
     this.log.warn({ err, connection: role }, "redis connection lost; reconnecting");
   }
 
-  private ready(role: Role): void {
-    const reconnect = this.readyCount[role]++ > 0;
-    this.down.delete(role);
-    if (!reconnect || this.closed) return;
+  private back(role: Role): void {
+    if (this.closed) return;
     this.log.info({ connection: role }, "redis connection back");
-    if (role === "pub") {
-      void this.announceLoss();
-      return;
+    if (role === "pub") void this.announceLoss();
+    else void this.restore();
+  }
+
+  /**
+   * Re-subscribes what is wanted (the connection restored what it held; this adds those made or
+   * dropped meanwhile, and on a cluster those that moved). Only then is it safe to read the
+   * store: nothing published later is missed.
+   */
+  private async restore(): Promise<void> {
+    clearTimeout(this.restoreTimer);
+    this.restoreTimer = undefined;
+    const [notice, topics] = await Promise.all([
+      this.sub.sSubscribe(this.channel(RESYNC_TOPIC), this.onNotice).then(
+        () => 0,
+        (err: unknown) => {
+          this.log.warn({ err }, "bus resync channel re-subscribe failed");
+          return 1;
+        },
+      ),
+      this.topics.reconcileAll(),
+    ]);
+    if (this.closed) return;
+    this.scheduleResync("reconnect");
+    // Refused while connected (a slot in the middle of a move, say): try again. A new outage
+    // restores everything on its own `back`.
+    if (notice + topics > 0 && this.sub.isReady) {
+      this.restoreTimer = setTimeout(() => void this.restore(), RESTORE_RETRY_MS);
     }
-    // The client restored the subscriptions it held; the reconcile adds those made or dropped
-    // meanwhile. Only then is it safe to read the store: nothing published later is missed.
-    void this.topics.reconcileAll().then(() => this.scheduleResync("reconnect"));
   }
 
   private async announceLoss(): Promise<void> {
@@ -208,7 +227,7 @@ export class RedisBus implements Bus {
     this.announcing = true;
     this.publishLost = false;
     try {
-      await this.pub.sPublish(this.channel("bus:resync"), RESYNC_NOTICE);
+      await this.pub.sPublish(this.channel(RESYNC_TOPIC), RESYNC_NOTICE);
       this.log.info("announced lost publishes: every process resyncs");
     } catch {
       this.publishLost = true;
@@ -231,21 +250,4 @@ export class RedisBus implements Bus {
       }
     }, RESYNC_COALESCE_MS);
   }
-}
-
-async function quit(client: Client): Promise<void> {
-  if (!client.isOpen) return;
-  if (!client.isReady) {
-    client.destroy();
-    return;
-  }
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(() => {
-      client.destroy();
-      resolve();
-    }, CLOSE_TIMEOUT_MS);
-  });
-  await Promise.race([client.close(), timeout]);
-  clearTimeout(timer);
 }

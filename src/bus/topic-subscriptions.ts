@@ -5,6 +5,7 @@ import type { BusHandler, Unsubscribe } from "./bus.js";
 export interface TopicLink {
   /** Whether commands can go out now. When not, `reconcileAll` runs once the link is back. */
   isReady(): boolean;
+  /** Must be harmless for a topic the link holds already: `reconcileAll` re-asserts them. */
   subscribe(topic: string): Promise<void>;
   unsubscribe(topic: string): Promise<void>;
 }
@@ -25,7 +26,8 @@ interface TopicState {
  *
  * While the link is down nothing is sent: `add` resolves at once (the caller reads the store for
  * its snapshot; the resync after the reconnect covers what follows) and `reconcileAll`, run when
- * the link is back, brings every topic to the wanted state.
+ * the link is back, brings every topic to the wanted state, re-asserting the subscriptions the
+ * link should hold (on a Redis Cluster one may have been lost with a node or a slot move).
  */
 export class TopicSubscriptions {
   private readonly topics = new Map<string, TopicState>();
@@ -73,27 +75,34 @@ export class TopicSubscriptions {
     };
   }
 
-  /** After the link came back: subscribe what is wanted, drop what is not. */
-  async reconcileAll(): Promise<void> {
-    const runs = [...this.topics].map(([topic, state]) => this.sync(topic, state));
+  /**
+   * After the link came back: subscribe what is wanted, drop what is not. A wanted topic is
+   * subscribed again even when the link held it (the link only adds its listener then), so one
+   * whose subscription was lost with the connection, or moved to another node, is restored.
+   * Resolves with the number of topics that failed.
+   */
+  async reconcileAll(): Promise<number> {
+    const runs = [...this.topics].map(([topic, state]) => this.sync(topic, state, true));
     const results = await Promise.allSettled(runs);
     const failed = results.filter((r) => r.status === "rejected").length;
     if (failed > 0) this.log.warn({ failed, topics: runs.length }, "bus re-subscribe failed");
+    return failed;
   }
 
   clear(): void {
     this.topics.clear();
   }
 
-  private sync(topic: string, state: TopicState): Promise<void> {
-    const run = state.chain.then(() => this.apply(topic, state));
+  private sync(topic: string, state: TopicState, reassert = false): Promise<void> {
+    const run = state.chain.then(() => this.apply(topic, state, reassert));
     state.chain = run.catch(() => {});
     return run;
   }
 
-  private async apply(topic: string, state: TopicState): Promise<void> {
+  private async apply(topic: string, state: TopicState, reassert: boolean): Promise<void> {
     const wanted = state.handlers.size > 0;
-    if (wanted !== state.active && this.link.isReady()) {
+    const change = wanted ? reassert || !state.active : state.active;
+    if (change && this.link.isReady()) {
       try {
         if (wanted) await this.link.subscribe(topic);
         else await this.link.unsubscribe(topic);

@@ -214,18 +214,42 @@ function suite(): void {
       }
     });
 
-    it("refuses a Redis Cluster node with a plain error", async (t) => {
+    it("works on a Redis Cluster node, and refuses one that serves no slots", async (t) => {
       const node = await PrivateRedis.start(["--cluster-enabled", "yes"]);
       if (!node) {
         t.skip("no redis-server to start a cluster node");
         return;
       }
+      const nodeAdmin: Admin = createClient({ url: node.url });
+      nodeAdmin.on("error", () => {});
+      const opened: RedisBus[] = [];
       try {
+        // A cluster node that was never given slots: a plain error, not a failing first topic.
         await assert.rejects(
           RedisBus.connect(node.url, log, { channelPrefix: prefix }),
-          /Redis Cluster/,
+          /Redis Cluster .* slot/,
         );
+        await nodeAdmin.connect();
+        await nodeAdmin.sendCommand(["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]);
+        await waitFor(
+          async () =>
+            /^cluster_state:ok\b/m.test(String(await nodeAdmin.sendCommand(["CLUSTER", "INFO"]))),
+          "cluster_state:ok",
+        );
+        const subscriber = await RedisBus.connect(node.url, log, { channelPrefix: prefix });
+        opened.push(subscriber);
+        const publisher = await RedisBus.connect(node.url, log, { channelPrefix: prefix });
+        opened.push(publisher);
+        const topic = `conv:${unique()}`;
+        const got = recorder();
+        await subscriber.subscribe(topic, got);
+        await publisher.publish(topic, read(1));
+        await waitFor(() => got.events.length === 1, "delivery through the cluster node");
+        assert.deepEqual(got.events, [read(1)]);
+        await subscriber.ping();
       } finally {
+        await Promise.all(opened.map((bus) => bus.close()));
+        if (nodeAdmin.isOpen) nodeAdmin.destroy();
         await node.stop();
       }
     });

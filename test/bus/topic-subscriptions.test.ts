@@ -95,6 +95,31 @@ describe("topic subscriptions", () => {
     assert.deepEqual([...link.subscribed], ["new"]);
   });
 
+  it("re-asserts on reconcile a subscription the link lost without a word", async () => {
+    const link = new FakeLink();
+    const subs = new TopicSubscriptions(link, log);
+    await subs.add("kept", noop);
+    const offGone = await subs.add("gone", noop);
+    await offGone();
+    // What a slot move on a Redis Cluster does: the node drops the subscription.
+    link.subscribed.delete("kept");
+    link.calls.length = 0;
+    assert.equal(await subs.reconcileAll(), 0);
+    assert.deepEqual([...link.subscribed], ["kept"]);
+    assert.deepEqual(link.calls, ["sub kept"]);
+  });
+
+  it("counts the topics a reconcile could not restore", async () => {
+    const link = new FakeLink();
+    const subs = new TopicSubscriptions(link, log);
+    await subs.add("a", noop);
+    await subs.add("b", noop);
+    link.refuse = true;
+    assert.equal(await subs.reconcileAll(), 2);
+    link.refuse = false;
+    assert.equal(await subs.reconcileAll(), 0);
+  });
+
   it("rejects a subscription the connected link refuses, keeping no handler", async () => {
     const link = new FakeLink();
     const subs = new TopicSubscriptions(link, log);

@@ -238,7 +238,8 @@ export async function stopAll(processes: Iterable<ServerProcess>): Promise<void>
   const waits: Array<Promise<unknown>> = [];
   for (const proc of processes) {
     proc.kill("SIGKILL");
-    waits.push(Promise.race([proc.exited, sleep(5000)]));
+    // Unreferenced: a fallback timer must not keep the test process alive after the exit.
+    waits.push(Promise.race([proc.exited, sleep(5000, undefined, { ref: false })]));
   }
   await Promise.all(waits);
 }
@@ -330,7 +331,8 @@ export class PrivateRedis {
     const exited = new Promise((resolve) => child.once("exit", resolve));
     // SIGTERM is a SHUTDOWN for redis-server; with `--save ""` it writes nothing.
     child.kill("SIGTERM");
-    await Promise.race([exited, sleep(5000)]);
+    // Unreferenced: a fallback timer must not keep the test process alive after the exit.
+    await Promise.race([exited, sleep(5000, undefined, { ref: false })]);
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   }
 }

@@ -18,6 +18,9 @@ export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 export const POSTGRES_ADMIN_URL =
   process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
+// The same server as POSTGRES_ADMIN_URL: one reachability answer serves every suite.
+export { postgresReachable } from "./stores.js";
+
 export const servicesRequired = (): boolean => process.env.REQUIRE_SERVICES === "1";
 
 export function addressOf(url: string, defaultPort: string): string {
@@ -38,49 +41,30 @@ export function reportSkip(suite: string, why: string): void {
   console.log(`skipped: ${suite} (${why})`);
 }
 
+/** Whether the Redis at `url` answers PING within `connectTimeoutMs`. */
+async function answersPing(url: string, connectTimeoutMs: number): Promise<boolean> {
+  const client = createClient({
+    url,
+    socket: { connectTimeout: connectTimeoutMs, reconnectStrategy: false },
+  });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    await client.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    if (client.isOpen) client.destroy();
+  }
+}
+
 let redisAnswer: Promise<boolean> | undefined;
 
 /** Whether Redis answers PING at REDIS_URL; asked once per process. */
 export function redisReachable(): Promise<boolean> {
-  redisAnswer ??= (async () => {
-    const client = createClient({
-      url: REDIS_URL,
-      socket: { connectTimeout: 1500, reconnectStrategy: false },
-    });
-    client.on("error", () => {});
-    try {
-      await client.connect();
-      await client.ping();
-      return true;
-    } catch {
-      return false;
-    } finally {
-      if (client.isOpen) client.destroy();
-    }
-  })();
+  redisAnswer ??= answersPing(REDIS_URL, 1500);
   return redisAnswer;
-}
-
-let postgresAnswer: Promise<boolean> | undefined;
-
-export function postgresReachable(): Promise<boolean> {
-  postgresAnswer ??= (async () => {
-    const client = new pg.Client({
-      connectionString: POSTGRES_ADMIN_URL,
-      connectionTimeoutMillis: 2000,
-    });
-    client.on("error", () => {});
-    try {
-      await client.connect();
-      await client.query("select 1");
-      return true;
-    } catch {
-      return false;
-    } finally {
-      await client.end().catch(() => {});
-    }
-  })();
-  return postgresAnswer;
 }
 
 async function adminQuery(text: string): Promise<void> {
@@ -301,26 +285,7 @@ export class PrivateRedis {
     const kill = () => child.kill("SIGKILL");
     process.once("exit", kill);
     child.once("exit", () => process.off("exit", kill));
-    await waitFor(
-      async () => {
-        const client = createClient({
-          url: this.url,
-          socket: { connectTimeout: 500, reconnectStrategy: false },
-        });
-        client.on("error", () => {});
-        try {
-          await client.connect();
-          await client.ping();
-          return true;
-        } catch {
-          return false;
-        } finally {
-          if (client.isOpen) client.destroy();
-        }
-      },
-      "private redis-server up",
-      10_000,
-    );
+    await waitFor(() => answersPing(this.url, 500), "private redis-server up", 10_000);
   }
 
   /** Shuts the server down; with `--save ""` it keeps nothing, as after a crash. */

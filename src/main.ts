@@ -58,6 +58,12 @@ async function main(): Promise<void> {
       },
     );
   };
+  // A promise rejected with nobody listening is a bug in a background path (a client library's
+  // reconnect, say), not a reason to drop every connected agent: log it loudly and go on. Stored
+  // data is consistent either way, since every write is one transaction.
+  process.on("unhandledRejection", (reason) => {
+    log.error({ err: reason }, "unhandled promise rejection");
+  });
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
 }

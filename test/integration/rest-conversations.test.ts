@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import type { ConversationView, MessageView } from "../../src/domain/views.js";
 import {
   api,
   type CustomerSpec,
@@ -22,44 +23,10 @@ import { WsClient } from "../helpers/ws-client.js";
 
 // protocol.md section 8 (conversations over REST) with the objects of section 3.
 
-interface CustomerView {
-  id: number;
-  first_name: string;
-  last_name: string;
-  username: string | null;
-  source: string;
-  profile_picture: string | null;
-}
-interface ConversationView {
-  id: string;
-  title: string;
-  status: string;
-  source: string;
-  customer: CustomerView;
-  priority: number;
-  created_at: string;
-  updated_at: string;
-  last_message: { id: string; content: string; type: string; created_at: string } | null;
-  unread_count: number;
-}
 interface Page {
   conversations: ConversationView[];
   has_more: boolean;
   next_cursor: string | null;
-}
-interface MessageView {
-  id: string;
-  conversation_id: string;
-  seq: number;
-  content: string;
-  type: string;
-  customer: CustomerView;
-  sender: { id: number; username: string } | null;
-  is_ai_response: boolean;
-  is_answered: boolean;
-  delivery_status: string;
-  client_id: string | null;
-  created_at: string;
 }
 interface MessagePage {
   messages: MessageView[];

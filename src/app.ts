@@ -9,6 +9,7 @@ import { requireUser } from "./http/authenticate.js";
 import { conversationRoutes } from "./http/conversation-routes.js";
 import { registerErrorHandler } from "./http/error-handler.js";
 import { healthRoutes } from "./http/health-routes.js";
+import { webRoutes } from "./http/web-routes.js";
 import type { PlatformRuntime } from "./platforms/runtime.js";
 import { serveChatSocket } from "./realtime/chat-socket.js";
 import type { FrameRateLimit } from "./realtime/frame-rate-limit.js";
@@ -81,5 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get("/ws/conversations/", { websocket: true, logLevel: "warn" }, (socket, request) =>
     serveListSocket(socket, queryOf(request.url), socketDeps),
   );
+  // Last, so that its catch-all GET only sees paths no other route claimed.
+  await app.register(webRoutes, {});
   return app;
 }

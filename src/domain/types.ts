@@ -1,22 +1,24 @@
 // Domain records as the core sees them: camelCase, times in epoch milliseconds.
 // The wire shapes (snake_case, ISO times) are made from these in `views.ts` only.
 
-export const MESSAGE_TYPES = ["customer", "support", "AI", "marketing"] as const;
-export type MessageType = (typeof MESSAGE_TYPES)[number];
+// The literal lists are part of the wire vocabulary; they live there, once.
+export {
+  CONVERSATION_STATUSES,
+  type ConversationStatus,
+  DELIVERY_STATUSES,
+  type DeliveryStatus,
+  MESSAGE_TYPES,
+  type MessageType,
+  PLATFORMS,
+  type Platform,
+} from "../../client/wire.js";
 
-export const CONVERSATION_STATUSES = [
-  "active",
-  "support_active",
-  "marketing_active",
-  "closed",
-] as const;
-export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
-
-export const DELIVERY_STATUSES = ["received", "pending", "sent", "failed"] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
-
-export const PLATFORMS = ["telegram", "instagram"] as const;
-export type Platform = (typeof PLATFORMS)[number];
+import type {
+  ConversationStatus,
+  DeliveryStatus,
+  MessageType,
+  Platform,
+} from "../../client/wire.js";
 
 export interface User {
   id: number;

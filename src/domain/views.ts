@@ -1,46 +1,18 @@
-import type { Conversation, Customer, Message, User } from "./types.js";
+import type {
+  ConversationPage as ConversationPageView,
+  ConversationView,
+  CustomerView,
+  MessageView,
+  UserView,
+} from "../../client/wire.js";
+import type { Conversation, ConversationPage, Customer, Message, User } from "./types.js";
 
-// Wire shapes of protocol.md section 3: snake_case, ISO 8601 UTC times with milliseconds.
+// Domain records to the wire shapes of protocol.md section 3 (the types live in the client's
+// wire module, shared with every client): snake_case, ISO 8601 UTC times with milliseconds.
+
+export type { ConversationView, CustomerView, MessageView, UserView };
 
 export const isoTime = (ms: number): string => new Date(ms).toISOString();
-
-export interface CustomerView {
-  id: number;
-  first_name: string;
-  last_name: string;
-  username: string | null;
-  source: string;
-  profile_picture: string | null;
-}
-
-export interface MessageView {
-  id: string;
-  conversation_id: string;
-  seq: number;
-  content: string;
-  type: string;
-  customer: CustomerView;
-  sender: { id: number; username: string } | null;
-  is_ai_response: boolean;
-  is_answered: boolean;
-  delivery_status: string;
-  delivery_error?: string;
-  client_id: string | null;
-  created_at: string;
-}
-
-export interface ConversationView {
-  id: string;
-  title: string;
-  status: string;
-  source: string;
-  customer: CustomerView;
-  priority: number;
-  created_at: string;
-  updated_at: string;
-  last_message: { id: string; content: string; type: string; created_at: string } | null;
-  unread_count: number;
-}
 
 export const customerView = (c: Customer): CustomerView => ({
   id: c.id,
@@ -91,9 +63,15 @@ export const conversationView = (c: Conversation): ConversationView => ({
   unread_count: c.unreadCount,
 });
 
-export const userView = (u: User) => ({
+export const userView = (u: User): UserView => ({
   id: u.id,
   username: u.username,
   first_name: u.firstName,
   last_name: u.lastName,
+});
+
+export const conversationPageView = (page: ConversationPage): ConversationPageView => ({
+  conversations: page.conversations.map(conversationView),
+  has_more: page.hasMore,
+  next_cursor: page.nextCursor,
 });

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import type { AccessToken, TokenPair } from "../../client/wire.js";
 import type { AccountService } from "../auth/account-service.js";
 import { userView } from "../domain/views.js";
 import { currentUser, type RequireUser } from "./authenticate.js";
@@ -37,12 +38,12 @@ export async function authRoutes(
     return reply.status(201).send(userView(user));
   });
 
-  app.post("/api/auth/token/", async (request) => {
+  app.post("/api/auth/token/", async (request): Promise<TokenPair> => {
     const body = parseInput(credentials, request.body);
     return accounts.login(body.username, body.password);
   });
 
-  app.post("/api/auth/token/refresh/", async (request) => {
+  app.post("/api/auth/token/refresh/", async (request): Promise<AccessToken> => {
     return accounts.refresh(parseInput(refresh, request.body).refresh);
   });
 

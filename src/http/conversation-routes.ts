@@ -1,8 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import type { MessagePage, ReadReceipt } from "../../client/wire.js";
 import type { ChatService } from "../domain/chat-service.js";
 import { CONVERSATION_STATUSES, PLATFORMS } from "../domain/types.js";
-import { conversationView, isoTime, messageView } from "../domain/views.js";
+import { conversationPageView, conversationView, isoTime, messageView } from "../domain/views.js";
 import { PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX } from "../realtime/protocol.js";
 import { currentUser, type RequireUser } from "./authenticate.js";
 import { parseInput } from "./error-handler.js";
@@ -61,11 +62,7 @@ export async function conversationRoutes(
       q.limit,
       q.cursor ?? null,
     );
-    return {
-      conversations: page.conversations.map(conversationView),
-      has_more: page.hasMore,
-      next_cursor: page.nextCursor,
-    };
+    return conversationPageView(page);
   });
 
   app.get("/api/conversations/:id/", async (request) => {
@@ -87,7 +84,11 @@ export async function conversationRoutes(
       ...(q.after_seq !== undefined && { afterSeq: q.after_seq }),
       ...(q.before_seq !== undefined && { beforeSeq: q.before_seq }),
     });
-    return { messages: page.messages.map(messageView), has_more: page.hasMore };
+    const answer: MessagePage = {
+      messages: page.messages.map(messageView),
+      has_more: page.hasMore,
+    };
+    return answer;
   });
 
   app.post("/api/conversations/:id/messages/", async (request, reply) => {
@@ -106,6 +107,11 @@ export async function conversationRoutes(
     const { id } = parseInput(idParams, request.params);
     const user = currentUser(request);
     const { readAt } = await chat.markRead({ id: user.id, username: user.username }, id);
-    return { conversation_id: id, user_id: user.id, read_at: isoTime(readAt) };
+    const receipt: ReadReceipt = {
+      conversation_id: id,
+      user_id: user.id,
+      read_at: isoTime(readAt),
+    };
+    return receipt;
   });
 }

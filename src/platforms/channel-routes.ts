@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import type { ChannelListItem, ChannelView } from "../../client/wire.js";
 import { ID_PATTERN } from "../domain/ids.js";
 import type { Channel } from "../domain/types.js";
 import { isoTime } from "../domain/views.js";
@@ -40,7 +41,7 @@ const createBody = z.discriminatedUnion(
 );
 
 /** The public face of a channel: no credentials, ever. */
-const channelView = (c: Channel) => ({
+const channelView = (c: Channel): ChannelListItem => ({
   id: c.id,
   platform: c.platform,
   name: c.name,
@@ -66,7 +67,8 @@ export function registerChannelRoutes(
             accessToken: body.access_token,
             name: body.name,
           });
-    return reply.code(201).send({ id: channel.id, platform: channel.platform, name: channel.name });
+    const created: ChannelView = { id: channel.id, platform: channel.platform, name: channel.name };
+    return reply.code(201).send(created);
   });
 
   app.get("/api/channels/", auth, async (request) => {

@@ -6,7 +6,7 @@ import { ID_PATTERN } from "../domain/ids.js";
 import { ForbiddenError } from "../errors.js";
 import { serveSocket } from "./connection.js";
 import type { FrameRateLimit } from "./frame-rate-limit.js";
-import { chatMessageFrame, messagesFrame } from "./frames.js";
+import { chatEstablishedFrame, chatMessageFrame, messagesFrame } from "./frames.js";
 import type { Gateway } from "./gateway.js";
 import { errorFrame, PAGE_LIMIT_DEFAULT, parseChatFrame } from "./protocol.js";
 
@@ -41,13 +41,7 @@ export function serveChatSocket(
       if (!ID_PATTERN.test(conversationId)) throw new ForbiddenError();
       const conversation = await chat.requireConversation(user.id, conversationId);
       const afterSeq = parseAfterSeq(query.get("after_seq"));
-      member.send(
-        JSON.stringify({
-          type: "connection_established",
-          conversation_id: conversationId,
-          user_id: user.id,
-        }),
-      );
+      member.send(chatEstablishedFrame(conversationId, user.id));
       if (afterSeq === null) {
         member.send(
           errorFrame({ code: "invalid_message", error: "after_seq must be a whole number >= 0" }),

@@ -78,9 +78,7 @@ export function serveSocket<S extends Session>(options: {
         member.send(errorFrame({ code: "invalid_message", error: err.message }));
       } else {
         log.error({ err }, "socket frame failed");
-        member.send(
-          JSON.stringify({ type: "error", code: "internal_error", error: "Internal error" }),
-        );
+        member.send(errorFrame({ code: "internal_error", error: "Internal error" }));
       }
     }
   };

@@ -2,7 +2,7 @@ import type { WebSocket } from "ws";
 import type { ConversationFilter } from "../domain/types.js";
 import type { SocketDeps } from "./chat-socket.js";
 import { serveSocket } from "./connection.js";
-import { conversationsListFrame } from "./frames.js";
+import { conversationsListFrame, listEstablishedFrame } from "./frames.js";
 import { errorFrame, PAGE_LIMIT_DEFAULT, parseListFrame } from "./protocol.js";
 
 interface ListQuery {
@@ -33,7 +33,7 @@ export function serveListSocket(socket: WebSocket, query: URLSearchParams, deps:
     log: deps.log,
     open: async (member) => {
       const { user, expiresAt } = await accounts.authenticate(query.get("token") ?? "");
-      member.send(JSON.stringify({ type: "connection_established", user_id: user.id }));
+      member.send(listEstablishedFrame(user.id));
       // After a bus outage the list may be stale: send it again rather than trust the pushes.
       const resyncing = Object.assign(member, {
         onResync: () => {

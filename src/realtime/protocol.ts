@@ -1,6 +1,14 @@
 import { z } from "zod";
+import type {
+  ChatClientFrame,
+  ErrorFrame,
+  FrameErrorCode,
+  ListClientFrame,
+  Close as WireClose,
+} from "../../client/wire.js";
+import { CONVERSATION_STATUSES, PLATFORMS } from "../../client/wire.js";
 import { MAX_CONTENT_LENGTH } from "../domain/chat-service.js";
-import { CONVERSATION_STATUSES, PLATFORMS } from "../domain/types.js";
+import type { Close } from "./close-codes.js";
 
 // Client frames of protocol.md sections 4 and 5, parsed once at the edge into discriminated
 // unions; code past `parseFrame` never sees `unknown`.
@@ -44,11 +52,19 @@ type Infer<T extends Record<string, z.ZodType>> = { [K in keyof T]: z.infer<T[K]
 export type ChatFrame = Infer<typeof chatFrames>;
 export type ListFrame = Infer<typeof listFrames>;
 
-export type FrameErrorCode = "invalid_json" | "unknown_type" | "invalid_message" | "rate_limited";
-export interface FrameError {
-  code: FrameErrorCode;
-  error: string;
-}
+// The schemas above and the wire module describe the same frames: a field added, renamed or
+// retyped on one side only fails the build here, in both directions.
+type Equals<A, B> =
+  (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Assert<T extends true> = T;
+export type WireChecks = [
+  Assert<Equals<ChatFrame, ChatClientFrame>>,
+  Assert<Equals<ListFrame, ListClientFrame>>,
+  Assert<Equals<typeof Close, typeof WireClose>>,
+];
+
+export type { FrameErrorCode };
+export type FrameError = Omit<ErrorFrame, "type">;
 export type Parsed<F> = { ok: true; frame: F } | { ok: false; error: FrameError };
 
 function parseWith<F>(schemas: Record<string, z.ZodType>, raw: string): Parsed<F> {
@@ -90,6 +106,4 @@ function describe(error: z.ZodError): string {
 export const parseChatFrame = (raw: string): Parsed<ChatFrame> => parseWith(chatFrames, raw);
 export const parseListFrame = (raw: string): Parsed<ListFrame> => parseWith(listFrames, raw);
 
-/** The error frame of section 6. */
-export const errorFrame = (error: FrameError): string =>
-  JSON.stringify({ type: "error", code: error.code, error: error.error });
+export { errorFrame } from "./frames.js";

@@ -1,0 +1,21 @@
+// The one place the app imports the SDK from, so that the components depend on these names only.
+
+export type {
+  AttachmentView,
+  AuthEvent,
+  ChannelView,
+  ChatSession,
+  ChatState,
+  ConnectionState,
+  ConversationFilter,
+  ConversationList,
+  ConversationListState,
+  ConversationStatus,
+  ConversationView,
+  CustomerView,
+  MessageView,
+  PendingMessage,
+  Platform,
+  UserView,
+} from "../../client/index.js";
+export { ApiError, browserTokenStorage, FikoClient } from "../../client/index.js";

@@ -1,0 +1,155 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { User } from "grammy/types";
+import type { Page } from "playwright-core";
+import { ensureWebBuilt, launchBrowser, openPage } from "../test/e2e/support/browser.js";
+import {
+  conversationList,
+  customer,
+  eventually,
+  messageLog,
+  newBot,
+  PASSWORD,
+  startInbox,
+  textUpdate,
+  visible,
+} from "../test/e2e/support/inbox.js";
+import { api } from "../test/helpers/server.js";
+
+// Regenerates docs/screenshots/*.png from a real server with demo conversations:
+// `npm run screenshots`. Needs Chromium at /usr/bin/chromium.
+
+const OUT = join(import.meta.dirname, "..", "docs", "screenshots");
+
+async function seed(baseUrl: string, env: Awaited<ReturnType<typeof startInbox>>) {
+  const server = { baseUrl };
+  await api(server, "POST", "/api/auth/register/", {
+    body: { username: "ada", password: PASSWORD, first_name: "Ada", last_name: "Lovelace" },
+  });
+  const login = await api<{ access: string }>(server, "POST", "/api/auth/token/", {
+    body: { username: "ada", password: PASSWORD },
+  });
+  const token = login.body.access;
+  const bot = newBot(env.telegram);
+  await api(server, "POST", "/api/channels/", {
+    token,
+    body: { platform: "telegram", bot_token: bot },
+  });
+  const people = [
+    customer(801, "Sofia", "Martins", "sofiam"),
+    customer(802, "Liam", "O'Brien", "liamob"),
+    customer(803, "Mei", "Tanaka"),
+    customer(804, "Jonas", "Weber", "jweber"),
+    customer(805, "Amara", "Okafor", "amara.ok"),
+  ];
+  const [sofia, liam, mei, jonas, amara] = people as [User, User, User, User, User];
+  const script: [User, string][] = [
+    [jonas, "Is the blue backpack back in stock?"],
+    [amara, "Thanks, the parcel arrived today!"],
+    [mei, "Can I pay by bank transfer?"],
+    [liam, "My discount code SPRING10 does not work"],
+    [sofia, "Hi! I ordered a lamp last week (order #4821)"],
+    [sofia, "The tracking page has not changed since Monday. Is it lost?"],
+  ];
+  let count = 0;
+  for (const [who, text] of script) {
+    env.telegram.pushUpdate(bot, textUpdate(who, text));
+    count++;
+    await eventually(
+      () =>
+        api<{ conversations: { unread_count: number }[] }>(server, "GET", "/api/conversations/", {
+          token,
+        }),
+      (res) => res.body.conversations.reduce((n, c) => n + c.unread_count, 0) === count,
+    );
+  }
+  const list = await api<{ conversations: { id: string; title: string }[] }>(
+    server,
+    "GET",
+    "/api/conversations/",
+    { token },
+  );
+  const idOf = (name: string) => list.body.conversations.find((c) => c.title.includes(name))?.id;
+  const reply = (id: string | undefined, content: string) =>
+    api(server, "POST", `/api/conversations/${id}/messages/`, { token, body: { content } });
+  await reply(idOf("Amara"), "Wonderful, enjoy it!");
+  await api(server, "PATCH", `/api/conversations/${idOf("Amara")}/`, {
+    token,
+    body: { status: "closed" },
+  });
+  await api(server, "POST", `/api/conversations/${idOf("Amara")}/read/`, { token });
+  await reply(
+    idOf("Liam"),
+    "Sorry about that! The code expired on Sunday; I have sent you a new one.",
+  );
+  await api(server, "POST", `/api/conversations/${idOf("Liam")}/read/`, { token });
+  await api(server, "PATCH", `/api/conversations/${idOf("Liam")}/`, {
+    token,
+    body: { priority: 2 },
+  });
+  await reply(idOf("Sofia"), "Hi Sofia, let me check with the carrier.");
+  env.telegram.pushUpdate(bot, textUpdate(sofia, "Thank you, that would be great."));
+  await eventually(
+    () =>
+      api<{ messages: unknown[] }>(server, "GET", `/api/conversations/${idOf("Sofia")}/messages/`, {
+        token,
+      }),
+    (res) => res.body.messages.length === 4,
+  );
+}
+
+async function signIn(page: Page) {
+  await page.goto("/");
+  await page.getByRole("textbox", { name: "Username", exact: true }).fill("ada");
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await visible(conversationList(page).getByRole("link").first());
+}
+
+async function main() {
+  ensureWebBuilt();
+  mkdirSync(OUT, { recursive: true });
+  const env = await startInbox();
+  const browser = await launchBrowser();
+  try {
+    const baseUrl = env.server.baseUrl;
+    await seed(baseUrl, env);
+
+    const signInPage = await openPage(browser, baseUrl, { width: 1280, height: 800 });
+    await signInPage.goto("/");
+    await visible(signInPage.getByRole("button", { name: "Sign in", exact: true }));
+    await signInPage.screenshot({ path: join(OUT, "sign-in.png") });
+    await signInPage.context().close();
+
+    const desktop = await openPage(browser, baseUrl, { width: 1280, height: 800 });
+    await signIn(desktop);
+    await conversationList(desktop)
+      .getByRole("link", { name: /Sofia Martins/ })
+      .click();
+    await visible(messageLog(desktop).getByText("Thank you, that would be great."));
+    await visible(messageLog(desktop).getByText("Sent").first());
+    await desktop.getByRole("textbox", { name: "Message", exact: true }).fill("It is on its way: ");
+    await desktop.screenshot({ path: join(OUT, "inbox-desktop.png") });
+    await desktop.context().close();
+
+    const phone = await openPage(browser, baseUrl, { width: 360, height: 740 });
+    await signIn(phone);
+    // A narrow screen has little room: leave out the notifications hint, and the hover.
+    await phone.getByRole("button", { name: "Not now", exact: true }).click();
+    await phone.mouse.move(0, 0);
+    await phone.screenshot({ path: join(OUT, "inbox-mobile-list.png") });
+    await conversationList(phone).getByRole("link", { name: /Liam/ }).click();
+    await visible(messageLog(phone).getByText("Sent").first());
+    await phone.screenshot({ path: join(OUT, "inbox-mobile-chat.png") });
+    await phone.context().close();
+    console.log(`screenshots written to ${OUT}`);
+  } finally {
+    await browser.close();
+    await env.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -412,5 +412,38 @@ if (browserAvailable()) {
         assert.ok(text.startsWith(`History ${i + 1}\n`), text);
       await wide.context().close();
     });
+    it("shows a desktop notification for a customer's message while the tab is hidden", async () => {
+      const agent = await registerUser(env.server);
+      const watcher = await openPage(browser, env.server.baseUrl);
+      // The page sees a hidden tab and a granted permission; the notifications it would show
+      // are recorded instead of reaching the desktop.
+      await watcher.addInitScript(`
+        window.shown = [];
+        window.Notification = class {
+          static permission = "granted";
+          static requestPermission() { return Promise.resolve("granted"); }
+          constructor(title, options) { window.shown.push({ title, body: options.body }); }
+          close() {}
+        };
+        Object.defineProperty(document, "hidden", { get: () => true });
+        Object.defineProperty(document, "visibilityState", { get: () => "hidden" });
+      `);
+      await watcher.goto("/");
+      await watcher.getByRole("textbox", { name: "Username", exact: true }).fill(agent.username);
+      await watcher.getByLabel("Password", { exact: true }).fill(PASSWORD);
+      await watcher.getByRole("button", { name: "Sign in", exact: true }).click();
+      await visible(watcher.getByText("No conversations yet", { exact: false }));
+      await ingest(env.server, agent.id, "Is anyone there?", {
+        firstName: "Noah",
+        lastName: "Smith",
+      });
+      await visible(conversationList(watcher).getByRole("link", { name: /Noah Smith/ }));
+      const shown = await eventually(
+        () => watcher.evaluate("window.shown") as Promise<{ title: string; body: string }[]>,
+        (list) => list.length > 0,
+      );
+      assert.deepEqual(shown, [{ title: "Noah Smith", body: "Is anyone there?" }]);
+      await watcher.context().close();
+    });
   });
 }

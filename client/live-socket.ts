@@ -163,9 +163,10 @@ export class LiveSocket<F extends { type: string }, Out> {
         // Closing a socket that is still connecting throws in some browsers; it is gone anyway.
       }
     }
+    // The final reason first: whoever sees `closed` can already read why.
+    if (reason && reason !== "closed") this.hooks.onFinal(reason);
     this.setStatus("closed");
     if (socket) this.hooks.onDisconnected();
-    if (reason && reason !== "closed") this.hooks.onFinal(reason);
   }
 
   // A method, so the compiler does not narrow `current` across the awaits above.

@@ -1,9 +1,22 @@
+import type {
+  ConversationPage,
+  ConversationView,
+  CustomerView,
+  LastMessageView,
+  MessageView,
+} from "../../client/wire.js";
+
 // The key sets of the wire objects of protocol.md section 3, sorted, for exact-shape assertions.
-// Written out by hand rather than derived from the views: the tests pin the contract.
+// Written out by hand rather than derived from the views: the tests pin the contract, and each
+// list is checked against the wire types, so a key the types do not know fails to compile.
 
 export const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-export const PAGE_KEYS = ["conversations", "has_more", "next_cursor"];
-export const CONVERSATION_KEYS = [
+export const PAGE_KEYS: string[] = [
+  "conversations",
+  "has_more",
+  "next_cursor",
+] satisfies (keyof ConversationPage)[];
+export const CONVERSATION_KEYS: string[] = [
   "created_at",
   "customer",
   "id",
@@ -14,17 +27,22 @@ export const CONVERSATION_KEYS = [
   "title",
   "unread_count",
   "updated_at",
-];
-export const CUSTOMER_KEYS = [
+] satisfies (keyof ConversationView)[];
+export const CUSTOMER_KEYS: string[] = [
   "first_name",
   "id",
   "last_name",
   "profile_picture",
   "source",
   "username",
-];
-export const LAST_MESSAGE_KEYS = ["content", "created_at", "id", "type"];
-export const MESSAGE_KEYS = [
+] satisfies (keyof CustomerView)[];
+export const LAST_MESSAGE_KEYS: string[] = [
+  "content",
+  "created_at",
+  "id",
+  "type",
+] satisfies (keyof LastMessageView)[];
+export const MESSAGE_KEYS: string[] = [
   "client_id",
   "content",
   "conversation_id",
@@ -37,4 +55,4 @@ export const MESSAGE_KEYS = [
   "sender",
   "seq",
   "type",
-];
+] satisfies (keyof MessageView)[];

@@ -97,7 +97,7 @@ describe("SDK chat session", () => {
         { externalId: "2002" },
         { channelId: first.channelId },
       );
-      if (i === 20) assert.equal(cutServerSockets(server), 1);
+      if (i === 20) assert.ok(cutServerSockets(server) >= 1);
     }
     await until(() => tap.closes.length === 1, "the drop");
     await waitFor(chat, (s) => s.messages.length === 60 && s.status === "open", "all 60");
@@ -305,9 +305,7 @@ describe("SDK chat session across restarts and token expiry", () => {
       await client.signIn(user.username, PASSWORD);
       const chat = client.chat(first.conversation.id);
       await waitFor(chat, (s) => s.status === "open", "open");
-      const pending = chat.send("lost to the sign-out");
       // Tokens signed with the old key mean nothing to the restarted server.
-      const sending = chat.getSnapshot().pending.length;
       server = await restartServer(server, { JWT_SECRET: "another-secret-0123456789abcdef" });
       await waitFor(chat, (s) => s.status === "closed", "closed");
       assert.deepEqual(events, [
@@ -319,8 +317,8 @@ describe("SDK chat session across restarts and token expiry", () => {
       ]);
       assert.equal(client.user, null);
       assert.equal(storage.load(), null);
-      assert.ok(sending <= 1);
-      await within(pending, "the failed send").catch(() => undefined);
+      await assert.rejects(chat.send("too late"), (err: ApiError) => err.code === "closed");
+      await assert.rejects(client.api.me(), (err: ApiError) => err.code === "signed_out");
       client.close();
     } finally {
       await server.close();

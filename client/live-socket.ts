@@ -102,7 +102,13 @@ export class LiveSocket<F extends { type: string }, Out> {
       return this.retryLater();
     }
     if (this.isClosed()) return;
-    const socket = new this.deps.WebSocket(this.hooks.url(token));
+    let socket: WebSocketLike;
+    try {
+      socket = new this.deps.WebSocket(this.hooks.url(token));
+    } catch {
+      // A constructor that throws (a page refusing the URL) is one more failed attempt.
+      return this.retryLater();
+    }
     this.socket = socket;
     socket.onopen = () => {
       if (this.socket !== socket) return;

@@ -9,13 +9,18 @@ import { requireUser } from "./http/authenticate.js";
 import { conversationRoutes } from "./http/conversation-routes.js";
 import { registerErrorHandler } from "./http/error-handler.js";
 import { healthRoutes } from "./http/health-routes.js";
+import { metricsRoutes } from "./http/metrics-routes.js";
+import { registerSecurity } from "./http/security.js";
 import { webRoutes } from "./http/web-routes.js";
+import type { AbuseLimits } from "./limits/abuse-limits.js";
+import type { Metrics } from "./metrics/metrics.js";
 import type { PlatformRuntime } from "./platforms/runtime.js";
 import { serveChatSocket } from "./realtime/chat-socket.js";
 import type { FrameRateLimit } from "./realtime/frame-rate-limit.js";
 import type { Gateway } from "./realtime/gateway.js";
 import { serveListSocket } from "./realtime/list-socket.js";
 import { MAX_FRAME_BYTES } from "./realtime/protocol.js";
+import { SocketAdmission } from "./realtime/socket-admission.js";
 import type { Store } from "./store/store.js";
 
 /** The long-lived parts of a server, built by `createServer`. */
@@ -32,13 +37,33 @@ export interface AppDeps extends Components {
   log: Logger;
   rateLimit: FrameRateLimit;
   isDraining: () => boolean;
+  metrics: Metrics;
+  limits: AbuseLimits;
+  ops: OpsOptions;
+}
+
+/** The operations settings of protocol.md section 9 that shape the HTTP surface. */
+export interface OpsOptions {
+  /** PEM contents: the server speaks HTTPS and wss:// itself. */
+  tls?: { cert: Buffer; key: Buffer };
+  /** Proxies (addresses, CIDR) whose X-Forwarded-For names the client. */
+  trustProxy?: string[];
+  allowedOrigins?: string[];
+  publicUrl?: string;
+  metricsToken?: string;
+  maxBufferedBytes?: number;
 }
 
 /** The HTTP and WebSocket surface. Never listens by itself, so tests may `inject()`. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Typed as Fastify's base logger so that route plugins see the default instance type.
   const logger: FastifyBaseLogger = deps.log;
+  const { ops } = deps;
   const app = Fastify({
+    ...(ops.tls ? { https: { cert: ops.tls.cert, key: ops.tls.key } } : {}),
+    // The client address of every limit (`request.ip`) comes from X-Forwarded-For only when the
+    // connection comes from one of these.
+    ...(ops.trustProxy ? { trustProxy: ops.trustProxy } : {}),
     loggerInstance: logger,
     routerOptions: { ignoreTrailingSlash: true },
     bodyLimit: 1024 * 1024,
@@ -51,17 +76,28 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   registerErrorHandler(app);
+  // First, so that its hooks and headers cover every route registered after it.
+  await registerSecurity(app, {
+    allowedOrigins: ops.allowedOrigins,
+    publicUrl: ops.publicUrl,
+    tls: ops.tls !== undefined,
+  });
   app.decorateRequest("user", null);
   // A frame over the limit closes the socket with 1009 (done by `ws` itself).
   await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } });
 
-  const guard = requireUser(deps.accounts);
+  const guard = requireUser(deps.accounts, deps.limits);
   await app.register(healthRoutes, {
     store: deps.store,
     bus: deps.bus,
     isDraining: deps.isDraining,
   });
-  await app.register(authRoutes, { accounts: deps.accounts, requireUser: guard });
+  await app.register(metricsRoutes, { metrics: deps.metrics, token: ops.metricsToken });
+  await app.register(authRoutes, {
+    accounts: deps.accounts,
+    requireUser: guard,
+    limits: deps.limits,
+  });
   await app.register(conversationRoutes, { chat: deps.chat, requireUser: guard });
   if (deps.platforms) await app.register(deps.platforms.routes, { requireUser: guard });
 
@@ -70,6 +106,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     chat: deps.chat,
     gateway: deps.gateway,
     rateLimit: deps.rateLimit,
+    admission: new SocketAdmission(deps.limits),
+    metrics: deps.metrics,
+    maxBufferedBytes: ops.maxBufferedBytes,
     log: deps.log,
   };
   const queryOf = (url: string) => new URL(url, "http://localhost").searchParams;

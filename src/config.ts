@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 
 // The only reader of the environment: parsed and validated once, then frozen and passed down.
@@ -15,30 +16,98 @@ const optionalUrl = z
   .optional()
   .transform((v) => (v ? v.replace(/\/+$/, "") : undefined));
 
-const schema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
-  HOST: z.string().min(1).default("0.0.0.0"),
-  SQLITE_PATH: z.string().min(1).default("./data/fiko.sqlite"),
-  DATABASE_URL: z.string().startsWith("postgres").optional(),
-  REDIS_URL: z.string().startsWith("redis").optional(),
-  JWT_SECRET: z.string().min(16, "JWT_SECRET must be at least 16 characters").optional(),
-  ACCESS_TOKEN_TTL: seconds.default(3600),
-  REFRESH_TOKEN_TTL: seconds.default(7 * 24 * 3600),
-  ALLOW_REGISTRATION: bool.default(true),
-  PUBLIC_URL: optionalUrl,
-  TELEGRAM_API_ROOT: z.string().url().default("https://api.telegram.org"),
-  INSTAGRAM_API_ROOT: z.string().url().default("https://graph.instagram.com"),
-  INSTAGRAM_API_VERSION: z.string().default("v21.0"),
-  INSTAGRAM_APP_SECRET: z.string().min(1).optional(),
-  INSTAGRAM_VERIFY_TOKEN: z.string().min(1).optional(),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  WS_PING_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
-  WS_RATE_LIMIT: z.coerce.number().int().min(0).default(100),
-  DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
-  DELIVERY_BASE_DELAY_MS: z.coerce.number().int().positive().default(1000),
-  SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
-  TELEGRAM_POLL_LEASE_MS: z.coerce.number().int().min(100).default(60_000),
-});
+const count = z.coerce.number().int().min(0);
+const list = (v: string): string[] =>
+  v
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+
+// `https://app.example.com` (scheme, host and port only: what a browser sends as `Origin`).
+const origins = z
+  .string()
+  .transform(list)
+  .superRefine((items, ctx) => {
+    for (const item of items) {
+      let origin: string | undefined;
+      try {
+        origin = new URL(item).origin;
+      } catch {
+        origin = undefined;
+      }
+      if (origin !== item.replace(/\/+$/, "")) {
+        ctx.addIssue({ code: "custom", message: `not an origin (scheme://host[:port]): ${item}` });
+      }
+    }
+  })
+  .transform((items) => items.map((item) => item.replace(/\/+$/, "")));
+
+// Addresses or CIDR ranges, IPv4 or IPv6 (`10.0.0.0/8`, `::1`).
+const proxies = z
+  .string()
+  .transform(list)
+  .superRefine((items, ctx) => {
+    for (const item of items) {
+      const [address = "", bits, extra] = item.split("/");
+      const family = isIP(address);
+      const max = family === 6 ? 128 : 32;
+      const bitsOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
+      if (family === 0 || !bitsOk || extra !== undefined) {
+        ctx.addIssue({ code: "custom", message: `not an address or CIDR range: ${item}` });
+      }
+    }
+  });
+
+const schema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+    HOST: z.string().min(1).default("0.0.0.0"),
+    SQLITE_PATH: z.string().min(1).default("./data/fiko.sqlite"),
+    DATABASE_URL: z.string().startsWith("postgres").optional(),
+    REDIS_URL: z.string().startsWith("redis").optional(),
+    JWT_SECRET: z.string().min(16, "JWT_SECRET must be at least 16 characters").optional(),
+    ACCESS_TOKEN_TTL: seconds.default(3600),
+    REFRESH_TOKEN_TTL: seconds.default(7 * 24 * 3600),
+    ALLOW_REGISTRATION: bool.default(true),
+    PUBLIC_URL: optionalUrl,
+    TELEGRAM_API_ROOT: z.string().url().default("https://api.telegram.org"),
+    INSTAGRAM_API_ROOT: z.string().url().default("https://graph.instagram.com"),
+    INSTAGRAM_API_VERSION: z.string().default("v21.0"),
+    INSTAGRAM_APP_SECRET: z.string().min(1).optional(),
+    INSTAGRAM_VERIFY_TOKEN: z.string().min(1).optional(),
+    LOG_LEVEL: z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+      .default("info"),
+    WS_PING_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
+    WS_RATE_LIMIT: z.coerce.number().int().min(0).default(100),
+    DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+    DELIVERY_BASE_DELAY_MS: z.coerce.number().int().positive().default(1000),
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+    TELEGRAM_POLL_LEASE_MS: z.coerce.number().int().min(100).default(60_000),
+    REDIS_PREFIX: z.string().min(1).max(64).default("fiko:"),
+    METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN must be at least 16 characters").optional(),
+    TLS_CERT_FILE: z.string().min(1).optional(),
+    TLS_KEY_FILE: z.string().min(1).optional(),
+    TRUST_PROXY: proxies.optional(),
+    ALLOWED_ORIGINS: origins.optional(),
+    MAX_SOCKETS_PER_USER: count.default(200),
+    WS_CONNECT_RATE_LIMIT: count.default(600),
+    WS_MAX_BUFFERED_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(16 * 1024 * 1024),
+    SOCKET_LEASE_MS: z.coerce.number().int().min(500).default(60_000),
+    SIGNIN_FAILURE_LIMIT: count.default(10),
+    SIGNIN_FAILURE_WINDOW: seconds.default(15 * 60),
+    REGISTRATION_RATE_LIMIT: count.default(20),
+    REGISTRATION_RATE_WINDOW: seconds.default(3600),
+    REST_RATE_LIMIT: count.default(600),
+  })
+  .refine((e) => Boolean(e.TLS_CERT_FILE) === Boolean(e.TLS_KEY_FILE), {
+    path: ["TLS_CERT_FILE"],
+    message: "TLS_CERT_FILE and TLS_KEY_FILE must be set together",
+  });
 
 export interface Config {
   port: number;
@@ -64,12 +133,39 @@ export interface Config {
   deliveryMaxAttempts: number;
   deliveryBaseDelayMs: number;
   shutdownGraceMs: number;
-  /**
-   * How long a process holds a polling Telegram channel without renewing its lease; present only
-   * when set (the platform runtime's default, 60 s, otherwise). Tests shorten it.
-   */
   /** How long a process holds a polling Telegram channel without renewing (ms). */
   telegramPollLeaseMs: number;
+  /** Put before every Redis key and channel, so several deployments can share one Redis. */
+  redisPrefix: string;
+  /** When set, `GET /metrics` needs it as a bearer token. */
+  metricsToken: string | undefined;
+  /** PEM files; both set: HTTPS and `wss://` on `port`. */
+  tls: { certFile: string; keyFile: string } | undefined;
+  /** Proxies whose `X-Forwarded-For` names the client (addresses or CIDR ranges). */
+  trustProxy: string[] | undefined;
+  /** Origins allowed besides the server's own; undefined: every origin. */
+  allowedOrigins: string[] | undefined;
+  limits: Limits;
+}
+
+/** The abuse limits of protocol.md section 9; `0` switches a limit off. */
+export interface Limits {
+  /** Open sockets per user, across processes when Redis is set. */
+  maxSocketsPerUser: number;
+  /** New sockets per user per minute. */
+  wsConnectsPerMinute: number;
+  /** Unsent bytes a socket may hold before it is dropped as a slow consumer. */
+  wsMaxBufferedBytes: number;
+  /** How long another process trusts a socket count that is no longer renewed (ms). */
+  socketLeaseMs: number;
+  /** Failed sign-ins per username, and apart from it per client address, per window. */
+  signInFailures: number;
+  signInWindowSeconds: number;
+  /** Registrations per client address per window. */
+  registrations: number;
+  registrationWindowSeconds: number;
+  /** Authenticated REST calls per user per minute. */
+  restPerMinute: number;
 }
 
 /** Parses an environment (process.env in production, a plain object in tests). */
@@ -105,5 +201,25 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     deliveryBaseDelayMs: e.DELIVERY_BASE_DELAY_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     telegramPollLeaseMs: e.TELEGRAM_POLL_LEASE_MS,
+    redisPrefix: e.REDIS_PREFIX,
+    metricsToken: e.METRICS_TOKEN,
+    tls:
+      e.TLS_CERT_FILE && e.TLS_KEY_FILE
+        ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE }
+        : undefined,
+    trustProxy: e.TRUST_PROXY && e.TRUST_PROXY.length > 0 ? e.TRUST_PROXY : undefined,
+    allowedOrigins:
+      e.ALLOWED_ORIGINS && e.ALLOWED_ORIGINS.length > 0 ? e.ALLOWED_ORIGINS : undefined,
+    limits: Object.freeze({
+      maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
+      wsConnectsPerMinute: e.WS_CONNECT_RATE_LIMIT,
+      wsMaxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
+      socketLeaseMs: e.SOCKET_LEASE_MS,
+      signInFailures: e.SIGNIN_FAILURE_LIMIT,
+      signInWindowSeconds: e.SIGNIN_FAILURE_WINDOW,
+      registrations: e.REGISTRATION_RATE_LIMIT,
+      registrationWindowSeconds: e.REGISTRATION_RATE_WINDOW,
+      restPerMinute: e.REST_RATE_LIMIT,
+    }),
   });
 }

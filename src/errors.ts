@@ -62,3 +62,21 @@ export class PlatformError extends AppError {
    */
   readonly outcomeUnknown: boolean;
 }
+
+/** An abuse limit was reached; the HTTP answer carries `Retry-After`. */
+export class RateLimitedError extends AppError {
+  constructor(
+    message: string,
+    /** Whole seconds until the limit lets the caller in again (at least 1). */
+    readonly retryAfterSeconds: number,
+  ) {
+    super("rate_limited", 429, message);
+  }
+}
+
+/** A socket over the user's open-socket or new-socket limit: closed with 1008. */
+export class TooManyConnectionsError extends AppError {
+  constructor(message = "Too many connections") {
+    super("too_many_connections", 429, message);
+  }
+}

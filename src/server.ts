@@ -1,12 +1,15 @@
+import { readFileSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
-import { buildApp, type Components } from "./app.js";
+import { buildApp, type Components, type OpsOptions } from "./app.js";
 import { AccountService } from "./auth/account-service.js";
 import { TokenIssuer } from "./auth/tokens.js";
 import type { Bus } from "./bus/bus.js";
 import { LocalBus } from "./bus/local-bus.js";
 import type { Config } from "./config.js";
 import { ChatService } from "./domain/chat-service.js";
+import { AbuseLimits } from "./limits/abuse-limits.js";
+import { Metrics } from "./metrics/metrics.js";
 import { createPlatformRuntime, type PlatformRuntime } from "./platforms/runtime.js";
 import { Close } from "./realtime/close-codes.js";
 import { FrameRateLimit } from "./realtime/frame-rate-limit.js";
@@ -15,6 +18,8 @@ import { createSqlStore } from "./store/sql/create-store.js";
 
 export interface Server extends Components {
   app: FastifyInstance;
+  metrics: Metrics;
+  limits: AbuseLimits;
   /** Listens, then starts background work (delivery, polling, heartbeats). Returns the port. */
   listen(): Promise<number>;
   /** Stops accepting, closes sockets with 1001, finishes pending work, releases resources. */
@@ -29,7 +34,7 @@ export interface ServerOptions {
 async function createBus(config: Readonly<Config>, log: Logger): Promise<Bus> {
   if (!config.redisUrl) return new LocalBus();
   const { RedisBus } = await import("./bus/redis-bus.js");
-  return RedisBus.connect(config.redisUrl, log);
+  return RedisBus.connect(config.redisUrl, log, { channelPrefix: config.redisPrefix });
 }
 
 /** The composition root shared by `main.ts` and the tests: config in, a ready server out. */
@@ -39,39 +44,80 @@ export async function createServer(
   options: ServerOptions = {},
 ): Promise<Server> {
   if (!config.jwtSecret) throw new Error("JWT_SECRET is required");
+  // Read first: a wrong path fails the start before anything is opened.
+  const tls = config.tls && {
+    cert: readFileSync(config.tls.certFile),
+    key: readFileSync(config.tls.keyFile),
+  };
   const store = await createSqlStore(
     config.databaseUrl ? { databaseUrl: config.databaseUrl } : { sqlitePath: config.sqlitePath },
     log,
   );
   await store.migrate();
   const bus = await createBus(config, log);
+  const metrics = new Metrics();
+  metrics.observe({
+    outboxPending: () => store.outbox.countPending(),
+    busUp: () =>
+      bus.ping().then(
+        () => true,
+        () => false,
+      ),
+  });
+  const limits = await AbuseLimits.create({
+    limits: config.limits,
+    redisUrl: config.redisUrl,
+    prefix: config.redisPrefix,
+    log,
+  });
   let platforms: PlatformRuntime | undefined;
   const chat = new ChatService({
     store,
     bus,
     log,
     onOutboxQueued: () => platforms?.wakeDelivery(),
+    onStored: (message, conversation) => metrics.messageStored(message.type, conversation.source),
   });
   const tokens = new TokenIssuer(config.jwtSecret, {
     access: config.accessTokenTtl,
     refresh: config.refreshTokenTtl,
   });
   const accounts = new AccountService(store, tokens, config.allowRegistration);
-  const gateway = new Gateway({ bus, store, log });
-  if (options.platforms !== false) platforms = createPlatformRuntime({ config, store, chat, log });
+  const gateway = new Gateway({
+    bus,
+    store,
+    log,
+    onFanout: (committedAt) => metrics.fanoutWritten(committedAt),
+  });
+  if (options.platforms !== false) {
+    platforms = createPlatformRuntime({ config, store, chat, log, metrics });
+  }
   const components: Components = { store, bus, chat, accounts, gateway, platforms };
   let draining = false;
+  const ops: OpsOptions = {
+    ...(tls ? { tls } : {}),
+    ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
+    ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
+    maxBufferedBytes: config.limits.wsMaxBufferedBytes,
+  };
   const app = await buildApp({
     ...components,
     log,
     rateLimit: new FrameRateLimit(config.wsRateLimit),
     isDraining: () => draining,
+    metrics,
+    limits,
+    ops,
   });
   let heartbeat: NodeJS.Timeout | undefined;
 
   return {
     ...components,
     app,
+    metrics,
+    limits,
     async listen() {
       await app.listen({ port: config.port, host: config.host });
       heartbeat = setInterval(() => gateway.heartbeat(), config.wsPingIntervalMs);
@@ -88,6 +134,7 @@ export async function createServer(
       gateway.closeAll(Close.GoingAway);
       await platforms?.stop();
       await app.close();
+      await limits.close();
       await bus.close();
       await store.close();
     },

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { Message } from "../domain/types.js";
+import type { Message, Platform } from "../domain/types.js";
 import { NotFoundError, PlatformError } from "../errors.js";
 import { describeError } from "../platforms/redact.js";
 import type { ChannelStore, OutboxJob, OutboxStore } from "../store/store.js";
@@ -25,6 +25,8 @@ export interface OutboxWorkerOptions {
   /** Longest sleep without a wake; jobs queued by other processes are found this late. */
   maxIdleMs?: number;
   random?: () => number;
+  /** Told of every send attempt's result (the metrics' `fiko_outbox_sends_total`). */
+  onAttempt?: (platform: Platform, result: "sent" | "retry" | "failed") => void;
 }
 
 export const DEFAULT_LEASE_MS = 60_000;
@@ -174,6 +176,7 @@ export class OutboxWorker {
           this.options.random,
         );
         log.info({ ...context, retryInMs: delay }, "send failed, will retry");
+        this.options.onAttempt?.(channel.platform, "retry");
         await outbox.markRetry(job.id, Date.now() + delay, failure.message);
         return;
       }
@@ -181,12 +184,14 @@ export class OutboxWorker {
         ? `${failure.message} (gave up after ${attempt} attempts)`
         : failure.message;
       log.warn(context, "send failed for good");
+      this.options.onAttempt?.(channel.platform, "failed");
       await this.options.notify(await outbox.markFailed(job.id, reason));
       return;
     }
     // Recorded before anything else happens, so the job is never handed out again. A failed
     // write is tried again at once: if it stayed unrecorded, the lease would run out and the
     // customer would get the message twice.
+    this.options.onAttempt?.(channel.platform, "sent");
     const message = await persist(() => outbox.markSent(job.id));
     log.debug({ job: job.id, message: job.messageId, attempt }, "sent");
     await this.options.notify(message);

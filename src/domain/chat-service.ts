@@ -25,6 +25,8 @@ export interface ChatServiceDeps {
   log: Logger;
   /** Wakes the delivery worker when a send was queued, so it need not poll. */
   onOutboxQueued?: () => void;
+  /** Told of every message stored (not of duplicates): the metrics count them. */
+  onStored?: (message: Message, conversation: Conversation) => void;
 }
 
 /**
@@ -40,6 +42,7 @@ export class ChatService {
     const result = await this.deps.store.messages.ingest(inbound);
     if (result.duplicate) return result;
     const { message, conversation } = result;
+    this.deps.onStored?.(message, conversation);
     await this.publish(conversationTopic(conversation.id), {
       kind: "message_created",
       conversationId: conversation.id,
@@ -96,6 +99,7 @@ export class ChatService {
     });
     if (result.duplicate) return result;
     const { message, conversation } = result;
+    this.deps.onStored?.(message, conversation);
     if (message.deliveryStatus === "pending") this.deps.onOutboxQueued?.();
     const topic = conversationTopic(conversationId);
     await this.publish(topic, { kind: "message_created", conversationId, message });

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { AccountService } from "../auth/account-service.js";
 import type { User } from "../domain/types.js";
 import { UnauthorizedError } from "../errors.js";
+import type { AbuseLimits } from "../limits/abuse-limits.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -12,13 +13,18 @@ declare module "fastify" {
 
 export type RequireUser = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
-/** A preHandler that accepts `Authorization: Bearer <access token>` and sets `request.user`. */
-export function requireUser(accounts: AccountService): RequireUser {
+/**
+ * A preHandler that accepts `Authorization: Bearer <access token>` and sets `request.user`;
+ * with `limits`, it also counts the call against the user's REST rate (`REST_RATE_LIMIT`).
+ */
+export function requireUser(accounts: AccountService, limits?: AbuseLimits): RequireUser {
   return async (request) => {
     const header = request.headers.authorization;
     const match = header?.match(/^Bearer\s+(\S+)$/i);
     if (!match?.[1]) throw new UnauthorizedError("Authentication credentials were not provided");
-    request.user = (await accounts.authenticate(match[1])).user;
+    const { user } = await accounts.authenticate(match[1]);
+    await limits?.restCall(user.id);
+    request.user = user;
   };
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import type { z } from "zod";
-import { AppError, ValidationError } from "../errors.js";
+import { AppError, RateLimitedError, ValidationError } from "../errors.js";
 
 /** Parses request input at the edge; a mismatch is a 400 that names the field. */
 export function parseInput<S extends z.ZodType>(schema: S, data: unknown): z.infer<S> {
@@ -18,6 +18,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError, request, reply) => {
     if (err instanceof AppError) {
       if (err.status >= 500) request.log.error({ err }, err.message);
+      if (err instanceof RateLimitedError) reply.header("retry-after", err.retryAfterSeconds);
       return reply.status(err.status).send({ error: err.message, code: err.code });
     }
     const status = err.statusCode ?? 500;

@@ -6,6 +6,7 @@ import { platformSender } from "../delivery/platform-sender.js";
 import type { ChatService } from "../domain/chat-service.js";
 import type { Channel } from "../domain/types.js";
 import type { RequireUser } from "../http/authenticate.js";
+import type { Metrics } from "../metrics/metrics.js";
 import type { Store } from "../store/store.js";
 import { BackgroundTasks } from "./background.js";
 import { registerChannelRoutes } from "./channel-routes.js";
@@ -40,6 +41,7 @@ export interface PlatformRuntimeDeps {
   store: Store;
   chat: ChatService;
   log: Logger;
+  metrics?: Metrics;
   /** Long-poll `timeout` for Telegram `getUpdates` (seconds); tests make it small. */
   pollTimeoutSeconds?: number;
   /** Polling lease length (ms); default `TELEGRAM_POLL_LEASE_MS` (60 s). */
@@ -92,6 +94,7 @@ export function createPlatformRuntime(deps: PlatformRuntimeDeps): PlatformRuntim
     log: log.child({ component: "delivery" }),
     maxAttempts: config.deliveryMaxAttempts,
     baseDelayMs: config.deliveryBaseDelayMs,
+    onAttempt: (platform, result) => deps.metrics?.outboxSend(platform, result),
   });
 
   const pollLeaseMs = deps.pollLeaseMs ?? config.telegramPollLeaseMs;
@@ -132,13 +135,18 @@ export function createPlatformRuntime(deps: PlatformRuntimeDeps): PlatformRuntim
     async routes(app, opts) {
       registerChannelRoutes(app, { service: channels, requireUser: opts.requireUser });
       registerAvatarRoute(app, { channels: store.channels, client: channelClient, log });
-      registerTelegramWebhook(app, { channels: store.channels, updates });
+      registerTelegramWebhook(app, {
+        channels: store.channels,
+        updates,
+        outcome: (outcome) => deps.metrics?.webhook("telegram", outcome),
+      });
       await app.register(
         instagramWebhookPlugin({
           appSecret: config.instagramAppSecret,
           verifyToken: config.instagramVerifyToken,
           messages: instagramMessages,
           log,
+          outcome: (outcome) => deps.metrics?.webhook("instagram", outcome),
         }),
       );
     },

@@ -4,11 +4,13 @@ import type { AccountService } from "../auth/account-service.js";
 import type { ChatService } from "../domain/chat-service.js";
 import { ID_PATTERN } from "../domain/ids.js";
 import { ForbiddenError } from "../errors.js";
+import type { Metrics } from "../metrics/metrics.js";
 import { serveSocket } from "./connection.js";
 import type { FrameRateLimit } from "./frame-rate-limit.js";
 import { chatEstablishedFrame, chatMessageFrame, messagesFrame } from "./frames.js";
 import type { Gateway } from "./gateway.js";
 import { errorFrame, PAGE_LIMIT_DEFAULT, parseChatFrame } from "./protocol.js";
+import type { SocketAdmission } from "./socket-admission.js";
 
 /** The snapshot sizes of protocol.md section 4. */
 export const RECENT_LIMIT = 50;
@@ -19,6 +21,10 @@ export interface SocketDeps {
   chat: ChatService;
   gateway: Gateway;
   rateLimit: FrameRateLimit;
+  admission: SocketAdmission | undefined;
+  metrics: Metrics | undefined;
+  /** Unsent bytes a socket may hold before it is dropped as a slow consumer. */
+  maxBufferedBytes: number | undefined;
   log: Logger;
 }
 
@@ -33,11 +39,16 @@ export function serveChatSocket(
   const log = deps.log.child({ conversation: conversationId });
   serveSocket({
     socket,
+    kind: "chat",
     gateway,
     rateLimit: deps.rateLimit,
+    admission: deps.admission,
+    metrics: deps.metrics,
+    maxBufferedBytes: deps.maxBufferedBytes,
     log,
     open: async (member) => {
       const { user, expiresAt } = await accounts.authenticate(query.get("token") ?? "");
+      await deps.admission?.admit(user.id, member.id);
       if (!ID_PATTERN.test(conversationId)) throw new ForbiddenError();
       const conversation = await chat.requireConversation(user.id, conversationId);
       const afterSeq = parseAfterSeq(query.get("after_seq"));
@@ -64,6 +75,7 @@ export function serveChatSocket(
     },
     onFrame: async ({ user }, member, text) => {
       const parsed = parseChatFrame(text);
+      deps.metrics?.frameReceived(parsed.ok ? parsed.frame.type : "invalid");
       if (!parsed.ok) return member.send(errorFrame(parsed.error));
       const frame = parsed.frame;
       const actor = { id: user.id, username: user.username };

@@ -2,10 +2,12 @@ import type { Logger } from "pino";
 import type { RawData, WebSocket } from "ws";
 import type { User } from "../domain/types.js";
 import { AppError } from "../errors.js";
-import { Close, closeCodeFor } from "./close-codes.js";
+import type { Metrics, SocketKind } from "../metrics/metrics.js";
+import { Close, closeCodeFor, closeReasonFor } from "./close-codes.js";
 import type { FrameRateLimit } from "./frame-rate-limit.js";
 import type { Gateway } from "./gateway.js";
 import { errorFrame } from "./protocol.js";
+import type { SocketAdmission } from "./socket-admission.js";
 import { SocketMember } from "./socket-member.js";
 
 export interface Session {
@@ -25,18 +27,28 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export function serveSocket<S extends Session>(options: {
   socket: WebSocket;
+  kind: SocketKind;
   gateway: Gateway;
   rateLimit: FrameRateLimit;
+  admission: SocketAdmission | undefined;
+  metrics: Metrics | undefined;
+  maxBufferedBytes: number | undefined;
   log: Logger;
   open: (member: SocketMember) => Promise<S>;
   onFrame: (session: S, member: SocketMember, text: string) => Promise<void>;
   onClose: (session: S, member: SocketMember) => void;
 }): void {
-  const { socket, gateway, log } = options;
-  const member = new SocketMember(socket);
+  const { socket, gateway, log, metrics } = options;
+  const member = new SocketMember(socket, {
+    maxBufferedBytes: options.maxBufferedBytes,
+    onSent: metrics ? (frame) => metrics.frameSent(frame) : undefined,
+  });
   gateway.track(member);
   let session: S | undefined;
   let expiryTimer: NodeJS.Timeout | undefined;
+  // Counted open only once the handshake finished on a socket that is still open, so the gauge
+  // comes back to its value whichever of "open" and "close" happens first.
+  let counted = false;
 
   const armExpiry = (expiresAt: number) => {
     const wait = expiresAt - Date.now();
@@ -47,25 +59,31 @@ export function serveSocket<S extends Session>(options: {
   let chain: Promise<void> = options.open(member).then(
     (opened) => {
       session = opened;
+      if (socket.readyState === socket.OPEN) {
+        counted = true;
+        metrics?.socketOpened(options.kind);
+      }
       armExpiry(opened.expiresAt);
     },
     (err: unknown) => {
       const code = closeCodeFor(err);
       if (code === Close.Internal) log.error({ err }, "socket handshake failed");
       else log.debug({ code, reason: err instanceof Error ? err.message : "" }, "socket refused");
-      member.close(code);
+      member.close(code, closeReasonFor(err, code));
     },
   );
 
   const handle = async (data: RawData, isBinary: boolean) => {
     if (!session || socket.readyState !== socket.OPEN) return;
     const verdict = await options.rateLimit.check(member.id);
+    if (verdict !== "ok") metrics?.frameReceived("invalid");
     if (verdict === "abusive") return member.close(Close.Policy);
     if (verdict === "limited") {
       member.send(errorFrame({ code: "rate_limited", error: "Too many frames: slow down" }));
       return;
     }
     if (isBinary) {
+      metrics?.frameReceived("invalid");
       member.send(
         errorFrame({ code: "invalid_message", error: "Binary frames are not supported" }),
       );
@@ -87,10 +105,13 @@ export function serveSocket<S extends Session>(options: {
     chain = chain.then(() => handle(data, isBinary));
   });
   socket.on("error", (err) => log.debug({ err }, "socket error"));
-  socket.once("close", () => {
+  socket.once("close", (code) => {
     clearTimeout(expiryTimer);
-    // Wait for the handshake so that a socket closed mid-join still leaves its groups.
+    metrics?.socketClosed(counted ? options.kind : undefined, member.closedWith ?? code);
+    // Wait for the handshake so that a socket closed mid-join still leaves its groups and gives
+    // back its place in the user's socket count.
     void chain.then(() => {
+      options.admission?.release(member.id);
       if (session) options.onClose(session, member);
     });
   });

@@ -27,6 +27,8 @@ export class ConversationGroup {
     private readonly fetchAfter: FetchAfter,
     private readonly gapWaitMs: number,
     private readonly log: Logger,
+    /** Told when a message's frame went to the members, with its commit time (fan-out delay). */
+    private readonly onFanout?: (committedAt: number) => void,
   ) {}
 
   /** The stored seq when the subscription became active; anything up to it is in snapshots. */
@@ -71,6 +73,8 @@ export class ConversationGroup {
       this.delivered = next.seq;
       const frame = chatMessageFrame(next);
       for (const member of this.members) member.deliver(frame, next.seq);
+      // `createdAt` is taken inside the storing transaction, a moment before its commit.
+      if (this.members.size > 0) this.onFanout?.(next.createdAt);
       next = this.held.get(this.delivered + 1);
     }
     if (this.held.size === 0) {

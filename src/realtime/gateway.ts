@@ -40,12 +40,26 @@ export class Gateway {
   private readonly owners = new Map<number, Entry<OwnerGroup>>();
   private readonly members = new Set<SocketMember>();
 
-  constructor(private readonly deps: { bus: Bus; store: Store; log: Logger; gapWaitMs?: number }) {
+  constructor(
+    private readonly deps: {
+      bus: Bus;
+      store: Store;
+      log: Logger;
+      gapWaitMs?: number;
+      /** Fan-out delay of each message released to local sockets (metrics). */
+      onFanout?: (committedAt: number) => void;
+    },
+  ) {
     deps.bus.onResync(() => this.resync());
   }
 
   get socketCount(): number {
     return this.members.size;
+  }
+
+  /** Conversations and owners with a bus subscription on this process (leak checks). */
+  get groupCount(): number {
+    return this.conversations.size + this.owners.size;
   }
 
   track(member: SocketMember): void {
@@ -66,6 +80,7 @@ export class Gateway {
           (await this.deps.store.messages.after(id, afterSeq, GAP_FETCH_LIMIT)).messages,
         this.deps.gapWaitMs ?? 100,
         this.deps.log,
+        this.deps.onFanout,
       );
       const subscribed = this.subscribe(conversationTopic(conversationId), (event) =>
         group.onEvent(event as ConversationEvent),

@@ -28,11 +28,16 @@ export function serveListSocket(socket: WebSocket, query: URLSearchParams, deps:
 
   serveSocket({
     socket,
+    kind: "conversations",
     gateway,
     rateLimit: deps.rateLimit,
+    admission: deps.admission,
+    metrics: deps.metrics,
+    maxBufferedBytes: deps.maxBufferedBytes,
     log: deps.log,
     open: async (member) => {
       const { user, expiresAt } = await accounts.authenticate(query.get("token") ?? "");
+      await deps.admission?.admit(user.id, member.id);
       member.send(listEstablishedFrame(user.id));
       // After a bus outage the list may be stale: send it again rather than trust the pushes.
       const resyncing = Object.assign(member, {
@@ -49,6 +54,7 @@ export function serveListSocket(socket: WebSocket, query: URLSearchParams, deps:
     },
     onFrame: async ({ user }, member, text) => {
       const parsed = parseListFrame(text);
+      deps.metrics?.frameReceived(parsed.ok ? parsed.frame.type : "invalid");
       if (!parsed.ok) return member.send(errorFrame(parsed.error));
       const frame = parsed.frame;
       if (frame.type === "refresh_conversations") return sendPage(user.id, member, last, null);

@@ -2,9 +2,16 @@ import { randomBytes } from "node:crypto";
 import type { WebSocket } from "ws";
 import { Close, type CloseCode, CloseReason } from "./close-codes.js";
 
-// A socket that outgrows this much unsent data is too slow to keep up; dropping it lets the
-// client reconnect and resume with `after_seq` instead of the server buffering without bound.
-const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+// A socket that outgrows `maxBufferedBytes` of unsent data is too slow to keep up; dropping it
+// lets the client reconnect and resume with `after_seq` instead of the server buffering without
+// bound.
+export const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
+export interface MemberOptions {
+  maxBufferedBytes?: number;
+  /** Told of every frame written (the metrics count them by type). */
+  onSent?: (frame: string) => void;
+}
 
 // Unique across processes, so that an event from another process can name its origin socket.
 const processTag = randomBytes(4).toString("hex");
@@ -27,17 +34,29 @@ export class SocketMember {
   private live = false;
   private queue: Queued[] = [];
   private lastSeq = 0;
+  /** The code this server closed the socket with, when it was the server that closed it. */
+  closedWith: CloseCode | undefined;
+  private readonly maxBufferedBytes: number;
 
-  constructor(readonly socket: WebSocket) {}
+  constructor(
+    readonly socket: WebSocket,
+    private readonly options: MemberOptions = {},
+  ) {
+    this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+  }
 
   /** Sends now, whatever the state (answers to this socket's own requests). */
   send(frame: string): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
-    if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
-      this.close(Close.Policy);
+    if (this.socket.bufferedAmount > this.maxBufferedBytes) {
+      // A close frame would wait behind everything the client is not reading: drop the
+      // connection now, so that its buffer is freed at once.
+      this.closedWith = Close.Policy;
+      this.socket.terminate();
       return;
     }
     this.socket.send(frame);
+    this.options.onSent?.(frame);
   }
 
   /** A frame from a group: held until `goLive`, skipped if its seq is not new. */
@@ -62,8 +81,9 @@ export class SocketMember {
     for (const item of queued) this.deliver(item.frame, item.seq);
   }
 
-  close(code: CloseCode): void {
+  close(code: CloseCode, reason: string = CloseReason[code]): void {
     if (this.socket.readyState === this.socket.CLOSED) return;
-    this.socket.close(code, CloseReason[code]);
+    this.closedWith ??= code;
+    this.socket.close(code, reason);
   }
 }

@@ -202,6 +202,8 @@ export interface OutboxStore {
   markFailed(jobId: number, error: string): Promise<Message>;
   /** The earliest `next_attempt_at` of any pending job, to sleep until then. */
   nextDueAt(): Promise<number | undefined>;
+  /** Sends not yet `sent` or `failed` (the metrics' `fiko_outbox_pending`). */
+  countPending(): Promise<number>;
 }
 
 export interface Store {

@@ -350,6 +350,7 @@ describe("outbox worker", () => {
       markRetry: (id, at, error) => real.markRetry(id, at, error),
       markFailed: (id, error) => real.markFailed(id, error),
       nextDueAt: () => real.nextDueAt(),
+      countPending: () => real.countPending(),
     };
     worker({ outbox: flaky }).start();
     const done = await settled(message.id);

@@ -1,4 +1,4 @@
-import WebSocket from "ws";
+import WebSocket, { type ClientOptions } from "ws";
 
 export type Frame = { type: string } & Record<string, unknown>;
 
@@ -25,9 +25,9 @@ export class WsClient {
     });
   }
 
-  static connect(url: string): Promise<WsClient> {
+  static connect(url: string, options?: ClientOptions): Promise<WsClient> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url);
+      const socket = new WebSocket(url, options);
       const client = new WsClient(socket);
       socket.once("open", () => resolve(client));
       socket.once("error", reject);

@@ -43,8 +43,77 @@ describe("loadConfig", () => {
         deliveryBaseDelayMs: 1000,
         shutdownGraceMs: 10000,
         telegramPollLeaseMs: 60000,
+        redisPrefix: "fiko:",
+        metricsToken: undefined,
+        tls: undefined,
+        trustProxy: undefined,
+        allowedOrigins: undefined,
+        limits: {
+          maxSocketsPerUser: 200,
+          wsConnectsPerMinute: 600,
+          wsMaxBufferedBytes: 16 * 1024 * 1024,
+          socketLeaseMs: 60000,
+          signInFailures: 10,
+          signInWindowSeconds: 900,
+          registrations: 20,
+          registrationWindowSeconds: 3600,
+          restPerMinute: 600,
+        },
       },
     );
+  });
+
+  it("reads the operations variables (protocol.md section 9)", () => {
+    const config = loadConfig({
+      METRICS_TOKEN: "m".repeat(24),
+      TLS_CERT_FILE: "/etc/fiko/cert.pem",
+      TLS_KEY_FILE: "/etc/fiko/key.pem",
+      TRUST_PROXY: "10.0.0.0/8, 127.0.0.1,::1,fd00::/8",
+      ALLOWED_ORIGINS: "https://app.example.com,http://localhost:5173/",
+      MAX_SOCKETS_PER_USER: "0",
+      WS_CONNECT_RATE_LIMIT: "30",
+      WS_MAX_BUFFERED_BYTES: "65536",
+      SOCKET_LEASE_MS: "5000",
+      SIGNIN_FAILURE_LIMIT: "5",
+      SIGNIN_FAILURE_WINDOW: "60",
+      REGISTRATION_RATE_LIMIT: "3",
+      REGISTRATION_RATE_WINDOW: "600",
+      REST_RATE_LIMIT: "120",
+      REDIS_PREFIX: "staging:",
+    });
+    assert.equal(config.metricsToken, "m".repeat(24));
+    assert.deepEqual(config.tls, { certFile: "/etc/fiko/cert.pem", keyFile: "/etc/fiko/key.pem" });
+    assert.deepEqual(config.trustProxy, ["10.0.0.0/8", "127.0.0.1", "::1", "fd00::/8"]);
+    assert.deepEqual(config.allowedOrigins, ["https://app.example.com", "http://localhost:5173"]);
+    assert.equal(config.redisPrefix, "staging:");
+    assert.deepEqual(
+      { ...config.limits },
+      {
+        maxSocketsPerUser: 0,
+        wsConnectsPerMinute: 30,
+        wsMaxBufferedBytes: 65536,
+        socketLeaseMs: 5000,
+        signInFailures: 5,
+        signInWindowSeconds: 60,
+        registrations: 3,
+        registrationWindowSeconds: 600,
+        restPerMinute: 120,
+      },
+    );
+  });
+
+  it("refuses operations variables that do not parse", () => {
+    refuses(
+      { TLS_CERT_FILE: "/etc/cert.pem" },
+      "TLS_CERT_FILE and TLS_KEY_FILE must be set together",
+    );
+    refuses({ TRUST_PROXY: "10.0.0.0/33" }, "TRUST_PROXY:", "10.0.0.0/33");
+    refuses({ TRUST_PROXY: "proxy.local" }, "TRUST_PROXY:");
+    refuses({ ALLOWED_ORIGINS: "https://app.example.com/inbox" }, "ALLOWED_ORIGINS:");
+    refuses({ ALLOWED_ORIGINS: "app.example.com" }, "ALLOWED_ORIGINS:");
+    refuses({ MAX_SOCKETS_PER_USER: "-1" }, "MAX_SOCKETS_PER_USER:");
+    refuses({ WS_CONNECT_RATE_LIMIT: "lots" }, "WS_CONNECT_RATE_LIMIT:");
+    refuses({ METRICS_TOKEN: "short" }, "METRICS_TOKEN:");
   });
 
   it("reads every variable of the contract", () => {

@@ -22,7 +22,10 @@ export class InstagramMessages {
     },
   ) {}
 
-  async handle(events: InstagramEvent[]): Promise<void> {
+  /** `duplicate` when every message it carried was stored before (a platform retry). */
+  async handle(events: InstagramEvent[]): Promise<"accepted" | "duplicate"> {
+    let stored = 0;
+    let repeated = 0;
     const channels = new Map<string, Channel | undefined>();
     for (const event of events) {
       if (event.kind === "ignore") {
@@ -41,11 +44,14 @@ export class InstagramMessages {
         this.deps.log.debug({ accountId }, "instagram message for an unknown account ignored");
         continue;
       }
-      await this.ingest(channel, event.message);
+      if (await this.ingest(channel, event.message)) repeated++;
+      else stored++;
     }
+    return repeated > 0 && stored === 0 ? "duplicate" : "accepted";
   }
 
-  private async ingest(channel: Channel, incoming: InstagramIncoming): Promise<void> {
+  /** True for a duplicate. */
+  private async ingest(channel: Channel, incoming: InstagramIncoming): Promise<boolean> {
     const result = await this.deps.chat.ingestCustomerMessage({
       channelId: channel.id,
       ownerId: channel.ownerId,
@@ -64,6 +70,7 @@ export class InstagramMessages {
         this.fetchProfile(channel, incoming.senderId, result),
       );
     }
+    return result.duplicate;
   }
 
   private async fetchProfile(channel: Channel, igsid: string, result: IngestResult) {

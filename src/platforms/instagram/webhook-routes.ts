@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { UnauthorizedError, ValidationError } from "../../errors.js";
+import type { WebhookOutcome } from "../../metrics/metrics.js";
 import { hubSignatureValid, secretsEqual } from "../constant-time.js";
 import { instagramEvents } from "./inbound.js";
 import type { InstagramMessages } from "./instagram-messages.js";
@@ -18,6 +19,7 @@ export function instagramWebhookPlugin(deps: {
   verifyToken: string | undefined;
   messages: InstagramMessages;
   log: Logger;
+  outcome?: (outcome: WebhookOutcome) => void;
 }) {
   return async (app: FastifyInstance): Promise<void> => {
     app.removeContentTypeParser("application/json");
@@ -40,7 +42,18 @@ export function instagramWebhookPlugin(deps: {
       },
     );
 
-    app.post(INSTAGRAM_WEBHOOK_PATH, async (request, reply) => {
+    const duplicates = new WeakSet<object>();
+    // Counted once the answer is known, so every refusal counts as rejected; server errors are
+    // logged, not counted.
+    const count = async (request: object, reply: { statusCode: number }) => {
+      const status = reply.statusCode;
+      if (status >= 500) return;
+      deps.outcome?.(
+        status >= 400 ? "rejected" : duplicates.has(request) ? "duplicate" : "accepted",
+      );
+    };
+
+    app.post(INSTAGRAM_WEBHOOK_PATH, { onResponse: count }, async (request, reply) => {
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const header = request.headers[HUB_SIGNATURE_HEADER];
       const signature = typeof header === "string" ? header : undefined;
@@ -55,8 +68,9 @@ export function instagramWebhookPlugin(deps: {
         throw new ValidationError("Body is not valid JSON");
       }
       const events = instagramEvents(body);
-      if (events) await deps.messages.handle(events);
-      else deps.log.debug("instagram webhook body ignored: not an instagram event");
+      if (events) {
+        if ((await deps.messages.handle(events)) === "duplicate") duplicates.add(request);
+      } else deps.log.debug("instagram webhook body ignored: not an instagram event");
       return reply.code(200).send();
     });
   };

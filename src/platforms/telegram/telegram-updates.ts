@@ -24,15 +24,16 @@ export interface TelegramUpdatesDeps {
 export class TelegramUpdates {
   constructor(private readonly deps: TelegramUpdatesDeps) {}
 
-  async handle(channel: Channel, update: unknown): Promise<void> {
+  /** `duplicate` when the update's message was stored before (a platform retry). */
+  async handle(channel: Channel, update: unknown): Promise<"accepted" | "duplicate"> {
     const action = mapTelegramUpdate(channel, update);
     switch (action.kind) {
       case "ignore":
         this.deps.log.debug({ channel: channel.id, reason: action.reason }, "update ignored");
-        return;
+        return "accepted";
       case "edit":
         await this.deps.chat.editCustomerMessage(action.edit);
-        return;
+        return "accepted";
       case "message": {
         const result = await this.deps.chat.ingestCustomerMessage(action.inbound);
         if (!result.duplicate && result.customerCreated) {
@@ -40,7 +41,7 @@ export class TelegramUpdates {
             this.fetchProfile(channel, action.userId, result),
           );
         }
-        return;
+        return result.duplicate ? "duplicate" : "accepted";
       }
     }
   }

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { ID_PATTERN } from "../../domain/ids.js";
 import type { Channel } from "../../domain/types.js";
 import { UnauthorizedError } from "../../errors.js";
+import type { WebhookOutcome } from "../../metrics/metrics.js";
 import type { ChannelStore } from "../../store/store.js";
 import { secretsEqual } from "../constant-time.js";
 import type { TelegramUpdates } from "./telegram-updates.js";
@@ -20,9 +21,14 @@ type WebhookRequest = FastifyRequest<{ Params: { channelId: string } }>;
  */
 export function registerTelegramWebhook(
   app: FastifyInstance,
-  deps: { channels: ChannelStore; updates: TelegramUpdates },
+  deps: {
+    channels: ChannelStore;
+    updates: TelegramUpdates;
+    outcome?: (outcome: WebhookOutcome) => void;
+  },
 ): void {
   const verified = new WeakMap<FastifyRequest, Channel>();
+  const duplicates = new WeakSet<FastifyRequest>();
 
   const authenticate = async (request: WebhookRequest) => {
     const { channelId } = request.params;
@@ -39,11 +45,23 @@ export function registerTelegramWebhook(
 
   app.post<{ Params: { channelId: string } }>(
     telegramWebhookPath(":channelId"),
-    { onRequest: authenticate },
+    {
+      onRequest: authenticate,
+      // Counted once the answer is known, so refusals before the handler (a bad secret, a body
+      // that is not JSON) count as rejected too. Server errors are not counted: they are logged.
+      onResponse: async (request, reply) => {
+        const status = reply.statusCode;
+        if (status >= 500) return;
+        deps.outcome?.(
+          status >= 400 ? "rejected" : duplicates.has(request) ? "duplicate" : "accepted",
+        );
+      },
+    },
     async (request, reply) => {
       const channel = verified.get(request);
       if (!channel) throw new UnauthorizedError("Invalid webhook secret");
-      await deps.updates.handle(channel, request.body);
+      const outcome = await deps.updates.handle(channel, request.body);
+      if (outcome === "duplicate") duplicates.add(request);
       // An empty answer: a JSON body with a `method` would be run by Telegram as a call.
       return reply.code(200).send();
     },

@@ -115,6 +115,15 @@ export class SqlOutboxStore implements OutboxStore {
     return row?.due ?? undefined;
   }
 
+  /** Every row is a pending send (finished ones are deleted), so this is the queue length. */
+  async countPending(): Promise<number> {
+    const row = await this.ctx.db
+      .selectFrom("outbox")
+      .select((eb) => eb.fn.countAll<number | string>().as("n"))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
   /** Ends a job: the message takes its final delivery status and the row leaves the queue. */
   private async finish(
     jobId: number,

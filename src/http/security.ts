@@ -1,0 +1,84 @@
+import cors from "@fastify/cors";
+import helmet from "@fastify/helmet";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+
+export interface SecurityOptions {
+  /** Origins allowed besides the server's own; undefined: every origin. */
+  allowedOrigins: string[] | undefined;
+  /** This server's public base URL, whose origin is always allowed. */
+  publicUrl: string | undefined;
+  /** Whether this process terminates TLS itself (then HSTS is ours to send). */
+  tls: boolean;
+}
+
+/**
+ * Headers and origin rules of protocol.md section 9, for every response of the server (API,
+ * sockets and the inbox alike), so a page added later is covered without thinking of it.
+ */
+export async function registerSecurity(app: FastifyInstance, opts: SecurityOptions): Promise<void> {
+  const listed = new Set(opts.allowedOrigins ?? []);
+  const publicOrigin = opts.publicUrl ? new URL(opts.publicUrl).origin : undefined;
+
+  // The server's own origin: its PUBLIC_URL, or whatever host the browser reached it by (behind
+  // a TLS proxy the scheme differs from the one this process sees, so the host decides).
+  const ownOrigin = (origin: string, request: FastifyRequest): boolean => {
+    if (origin === publicOrigin) return true;
+    try {
+      return new URL(origin).host === request.headers.host;
+    } catch {
+      return false;
+    }
+  };
+  const allowed = (origin: string, request: FastifyRequest): boolean =>
+    !opts.allowedOrigins || listed.has(origin) || ownOrigin(origin, request);
+
+  // Before anything else runs: a socket upgrade or a request from a page of an origin that is
+  // not allowed is refused outright. No `Origin` (wscat, servers, same-origin GETs) passes.
+  app.addHook("onRequest", async (request, reply) => {
+    const origin = request.headers.origin;
+    if (origin === undefined || allowed(origin, request)) return;
+    await reply.code(403).send({ error: "Origin not allowed", code: "forbidden_origin" });
+  });
+
+  await app.register(cors, {
+    // Reflects the origin, which the hook above has let through; bearer tokens, not cookies, so
+    // no credentials mode.
+    origin: true,
+    methods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+    allowedHeaders: ["Authorization", "Content-Type"],
+    exposedHeaders: ["Retry-After"],
+    maxAge: 600,
+  });
+
+  await app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        // Only this origin's scripts: no inline script, no eval, no third-party code.
+        scriptSrc: ["'self'"],
+        // Inline style attributes only (set by the UI framework); style sheets from here.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        // Customer avatars may live on the platforms' hosts; media is served from here.
+        imgSrc: ["'self'", "data:", "blob:", "https:"],
+        mediaSrc: ["'self'", "blob:"],
+        fontSrc: ["'self'"],
+        // The API and the sockets (`'self'` covers ws: and wss: to this host).
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    // Attachment links are opened from other origins' pages (an app on another origin, an
+    // <img> in a frontend), so resources may be embedded cross-origin; the CSP guards pages.
+    crossOriginResourcePolicy: { policy: "cross-origin" },
+    crossOriginEmbedderPolicy: false,
+    referrerPolicy: { policy: "no-referrer" },
+    // Strict-Transport-Security belongs to whoever terminates TLS: this process with native TLS,
+    // else the proxy (a wrong one is hard to take back).
+    strictTransportSecurity: opts.tls ? { maxAge: 15552000, includeSubDomains: true } : false,
+  });
+}

@@ -1,0 +1,183 @@
+import {
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  type LabelValues,
+  Registry,
+} from "prom-client";
+
+// The figures of protocol.md section 9, one registry per server, so that several servers in one
+// process (tests) never share or double-register a metric. The names are a contract with
+// dashboards and alerts (docs/operations.md): change them only with the contract.
+
+export type SocketKind = "chat" | "conversations";
+export type WebhookOutcome = "accepted" | "duplicate" | "rejected";
+export type SendResult = "sent" | "retry" | "failed";
+
+// Commit to socket write is a few milliseconds on one process and tens across processes; the
+// upper buckets catch a stalled bus or a gap fill from the store.
+const FANOUT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+// A server frame starts with its type (every frame is built as `{"type":…, …}`), so the label is
+// read from the first bytes instead of parsing each frame again on its way out.
+const FRAME_TYPE = /^\{"type":"([a-z_]{1,40})"/;
+
+/** Counts a label set's child once, so that hot paths skip prom-client's label hashing. */
+class Children<T extends string> {
+  private readonly cache = new Map<string, { inc(): void }>();
+  constructor(
+    private readonly counter: Counter<T>,
+    private readonly label: T,
+  ) {}
+
+  inc(value: string): void {
+    let child = this.cache.get(value);
+    if (!child) {
+      child = this.counter.labels({ [this.label]: value } as LabelValues<T>);
+      this.cache.set(value, child);
+    }
+    child.inc();
+  }
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly connections: Gauge<"kind">;
+  private readonly connects: Counter<"kind">;
+  private readonly closes: Counter<"code">;
+  private readonly framesIn: Children<"type">;
+  private readonly framesOut: Children<"type">;
+  private readonly stored: Counter<"type" | "source">;
+  private readonly fanout: Histogram;
+  private readonly webhooks: Counter<"platform" | "outcome">;
+  private readonly sends: Counter<"platform" | "result">;
+  private readonly closeCodes: Children<"code">;
+  private outboxPending: () => Promise<number> = async () => 0;
+  private busUp: () => Promise<boolean> = async () => true;
+
+  constructor(options: { defaults?: boolean } = {}) {
+    const registers = [this.registry];
+    if (options.defaults !== false) collectDefaultMetrics({ register: this.registry });
+    this.connections = new Gauge({
+      name: "fiko_websocket_connections",
+      help: "Open sockets on this process",
+      labelNames: ["kind"],
+      registers,
+    });
+    this.connects = new Counter({
+      name: "fiko_websocket_connects_total",
+      help: "Sockets accepted after authentication and access checks",
+      labelNames: ["kind"],
+      registers,
+    });
+    this.closes = new Counter({
+      name: "fiko_websocket_closes_total",
+      help: "Closed sockets by close code",
+      labelNames: ["code"],
+      registers,
+    });
+    this.closeCodes = new Children(this.closes, "code");
+    const framesIn = new Counter({
+      name: "fiko_websocket_frames_received_total",
+      help: "Frames received, by client frame type (invalid: not a valid client frame)",
+      labelNames: ["type"],
+      registers,
+    });
+    this.framesIn = new Children(framesIn, "type");
+    const framesOut = new Counter({
+      name: "fiko_websocket_frames_sent_total",
+      help: "Frames written to sockets, by server frame type",
+      labelNames: ["type"],
+      registers,
+    });
+    this.framesOut = new Children(framesOut, "type");
+    this.stored = new Counter({
+      name: "fiko_messages_stored_total",
+      help: "Messages stored, by message type and conversation source",
+      labelNames: ["type", "source"],
+      registers,
+    });
+    this.fanout = new Histogram({
+      name: "fiko_fanout_seconds",
+      help: "From a message's commit to its frame written to this process's sockets",
+      buckets: FANOUT_BUCKETS,
+      registers,
+    });
+    this.webhooks = new Counter({
+      name: "fiko_webhook_requests_total",
+      help: "Platform webhook requests by outcome",
+      labelNames: ["platform", "outcome"],
+      registers,
+    });
+    const pending = () => this.outboxPending();
+    new Gauge({
+      name: "fiko_outbox_pending",
+      help: "Outgoing messages not yet sent or failed (the whole database, not this process)",
+      registers,
+      async collect() {
+        this.set(await pending());
+      },
+    });
+    this.sends = new Counter({
+      name: "fiko_outbox_sends_total",
+      help: "Send attempts to the platforms by result",
+      labelNames: ["platform", "result"],
+      registers,
+    });
+    const up = () => this.busUp();
+    new Gauge({
+      name: "fiko_bus_up",
+      help: "1 when the bus is connected, else 0",
+      registers,
+      async collect() {
+        this.set((await up()) ? 1 : 0);
+      },
+    });
+  }
+
+  /** Sources of the gauges read at scrape time. */
+  observe(sources: { outboxPending?: () => Promise<number>; busUp?: () => Promise<boolean> }) {
+    if (sources.outboxPending) this.outboxPending = sources.outboxPending;
+    if (sources.busUp) this.busUp = sources.busUp;
+  }
+
+  socketOpened(kind: SocketKind): void {
+    this.connections.inc({ kind });
+    this.connects.inc({ kind });
+  }
+
+  /** `kind` only for a socket that was counted open. */
+  socketClosed(kind: SocketKind | undefined, code: number): void {
+    if (kind) this.connections.dec({ kind });
+    this.closeCodes.inc(String(code));
+  }
+
+  frameReceived(type: string): void {
+    this.framesIn.inc(type);
+  }
+
+  frameSent(frame: string): void {
+    this.framesOut.inc(FRAME_TYPE.exec(frame)?.[1] ?? "unknown");
+  }
+
+  messageStored(type: string, source: string): void {
+    this.stored.inc({ type, source });
+  }
+
+  fanoutWritten(committedAt: number): void {
+    this.fanout.observe(Math.max(0, Date.now() - committedAt) / 1000);
+  }
+
+  webhook(platform: string, outcome: WebhookOutcome): void {
+    this.webhooks.inc({ platform, outcome });
+  }
+
+  outboxSend(platform: string, result: SendResult): void {
+    this.sends.inc({ platform, result });
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

@@ -10,7 +10,7 @@ import { conversationRoutes } from "./http/conversation-routes.js";
 import { registerErrorHandler } from "./http/error-handler.js";
 import { healthRoutes } from "./http/health-routes.js";
 import { metricsRoutes } from "./http/metrics-routes.js";
-import { registerSecurity } from "./http/security.js";
+import { originPolicy, registerSecurity } from "./http/security.js";
 import { webRoutes } from "./http/web-routes.js";
 import type { AbuseLimits } from "./limits/abuse-limits.js";
 import type { Metrics } from "./metrics/metrics.js";
@@ -77,14 +77,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerErrorHandler(app);
   // First, so that its hooks and headers cover every route registered after it.
-  await registerSecurity(app, {
+  const security = {
     allowedOrigins: ops.allowedOrigins,
     publicUrl: ops.publicUrl,
     tls: ops.tls !== undefined,
-  });
+  };
+  await registerSecurity(app, security);
   app.decorateRequest("user", null);
   // A frame over the limit closes the socket with 1009 (done by `ws` itself).
-  await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } });
+  // An upgrade from an origin that is not allowed is answered 403 by `ws` itself.
+  const originAllowed = originPolicy(security);
+  await app.register(websocket, {
+    options: {
+      maxPayload: MAX_FRAME_BYTES,
+      verifyClient: (info, callback) => {
+        const origin = info.req.headers.origin;
+        if (originAllowed(origin, info.req.headers.host)) return callback(true);
+        callback(false, 403, "Origin not allowed");
+      },
+    },
+  });
 
   const guard = requireUser(deps.accounts, deps.limits);
   await app.register(healthRoutes, {

@@ -1,6 +1,6 @@
 import cors from "@fastify/cors";
 import helmet from "@fastify/helmet";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 
 export interface SecurityOptions {
   /** Origins allowed besides the server's own; undefined: every origin. */
@@ -15,28 +15,37 @@ export interface SecurityOptions {
  * Headers and origin rules of protocol.md section 9, for every response of the server (API,
  * sockets and the inbox alike), so a page added later is covered without thinking of it.
  */
-export async function registerSecurity(app: FastifyInstance, opts: SecurityOptions): Promise<void> {
+/**
+ * Whether a request with `origin` may go on: always without an Origin header (wscat, servers,
+ * same-origin GETs), always from the server's own origin (its PUBLIC_URL, or whatever host the
+ * browser reached it by: behind a TLS proxy the scheme differs from the one this process sees,
+ * so the host decides), and from the listed ones; from every origin when none are listed.
+ */
+export function originPolicy(
+  opts: SecurityOptions,
+): (origin: string | undefined, host: string | undefined) => boolean {
   const listed = new Set(opts.allowedOrigins ?? []);
   const publicOrigin = opts.publicUrl ? new URL(opts.publicUrl).origin : undefined;
-
-  // The server's own origin: its PUBLIC_URL, or whatever host the browser reached it by (behind
-  // a TLS proxy the scheme differs from the one this process sees, so the host decides).
-  const ownOrigin = (origin: string, request: FastifyRequest): boolean => {
-    if (origin === publicOrigin) return true;
+  return (origin, host) => {
+    if (origin === undefined || !opts.allowedOrigins) return true;
+    if (listed.has(origin) || origin === publicOrigin) return true;
     try {
-      return new URL(origin).host === request.headers.host;
+      return host !== undefined && new URL(origin).host === host;
     } catch {
       return false;
     }
   };
-  const allowed = (origin: string, request: FastifyRequest): boolean =>
-    !opts.allowedOrigins || listed.has(origin) || ownOrigin(origin, request);
+}
 
-  // Before anything else runs: a socket upgrade or a request from a page of an origin that is
-  // not allowed is refused outright. No `Origin` (wscat, servers, same-origin GETs) passes.
+export async function registerSecurity(app: FastifyInstance, opts: SecurityOptions): Promise<void> {
+  const allowed = originPolicy(opts);
+
+  // Before anything else runs, a request from a page of an origin that is not allowed is
+  // refused outright. Socket upgrades are refused by the same policy in the socket server's
+  // `verifyClient` (see app.ts), which answers the upgrade itself.
   app.addHook("onRequest", async (request, reply) => {
-    const origin = request.headers.origin;
-    if (origin === undefined || allowed(origin, request)) return;
+    if (request.headers.upgrade?.toLowerCase() === "websocket") return;
+    if (allowed(request.headers.origin, request.headers.host)) return;
     await reply.code(403).send({ error: "Origin not allowed", code: "forbidden_origin" });
   });
 

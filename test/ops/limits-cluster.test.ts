@@ -11,7 +11,6 @@ import {
   postgresReachable,
   REDIS_URL,
   redisReachable,
-  redisServerInstalled,
   reportSkip,
   type ServerProcess,
   servicesRequired,

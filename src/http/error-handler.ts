@@ -27,7 +27,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
       return reply.status(500).send({ error: "Internal server error", code: "internal_error" });
     }
     const code =
-      err.code === "FST_ERR_CTP_INVALID_JSON_BODY" || err instanceof SyntaxError
+      err.code === "FST_ERR_CTP_INVALID_JSON_BODY" ||
+      err.code === "FST_ERR_CTP_EMPTY_JSON_BODY" ||
+      err instanceof SyntaxError
         ? "invalid_json"
         : status === 413
           ? "too_large"

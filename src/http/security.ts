@@ -85,7 +85,8 @@ export async function registerSecurity(app: FastifyInstance, opts: SecurityOptio
     // <img> in a frontend), so resources may be embedded cross-origin; the CSP guards pages.
     crossOriginResourcePolicy: { policy: "cross-origin" },
     crossOriginEmbedderPolicy: false,
-    referrerPolicy: { policy: "no-referrer" },
+    // The same policy as the inbox's pages (web-routes.ts): links out carry no URL of ours.
+    referrerPolicy: { policy: "same-origin" },
     // Strict-Transport-Security belongs to whoever terminates TLS: this process with native TLS,
     // else the proxy (a wrong one is hard to take back).
     strictTransportSecurity: opts.tls ? { maxAge: 15552000, includeSubDomains: true } : false,

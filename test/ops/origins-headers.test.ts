@@ -48,7 +48,7 @@ function expectSecurityHeaders(res: Response, what: string): void {
   }
   assert.ok(!/script-src[^;]*'unsafe-(inline|eval)'/.test(csp), `${what}: ${csp}`);
   assert.equal(res.headers.get("x-content-type-options"), "nosniff", what);
-  assert.equal(res.headers.get("referrer-policy"), "no-referrer", what);
+  assert.equal(res.headers.get("referrer-policy"), "same-origin", what);
   assert.equal(res.headers.get("x-frame-options"), "SAMEORIGIN", what);
   // Plain HTTP here: HSTS is the TLS terminator's to send.
   assert.equal(res.headers.get("strict-transport-security"), null, what);

@@ -38,6 +38,13 @@ const schema = z.object({
   DELIVERY_BASE_DELAY_MS: z.coerce.number().int().positive().default(1000),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
   TELEGRAM_POLL_LEASE_MS: z.coerce.number().int().min(100).default(60_000),
+  AI_BASE_URL: optionalUrl,
+  AI_MODEL: z.string().min(1).optional(),
+  AI_API_KEY: z.string().min(1).optional(),
+  AI_REPLY_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(1500),
+  AI_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  AI_HISTORY_LIMIT: z.coerce.number().int().min(1).max(500).default(20),
+  AI_MAX_ANSWERS_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(20),
 });
 
 export interface Config {
@@ -70,6 +77,24 @@ export interface Config {
    */
   /** How long a process holds a polling Telegram channel without renewing (ms). */
   telegramPollLeaseMs: number;
+  /** Automatic answers; undefined without both `AI_BASE_URL` and `AI_MODEL`. */
+  ai: AiConfig | undefined;
+}
+
+export interface AiConfig {
+  /** An OpenAI-compatible API root, e.g. `http://127.0.0.1:11434/v1` (no trailing slash). */
+  baseUrl: string;
+  model: string;
+  /** Sent as `Authorization: Bearer`; never logged. Local servers often need none. */
+  apiKey: string | undefined;
+  /** The quiet window: how long after a customer's last message the answer is asked for. */
+  replyDelayMs: number;
+  /** One model request's limit; a timed-out request counts as a failed try. */
+  timeoutMs: number;
+  /** Messages of the conversation sent with each request, the newest ones. */
+  historyLimit: number;
+  /** Answers one conversation may get in an hour; past it a person takes over. */
+  maxAnswersPerHour: number;
 }
 
 /** Parses an environment (process.env in production, a plain object in tests). */
@@ -105,5 +130,17 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     deliveryBaseDelayMs: e.DELIVERY_BASE_DELAY_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     telegramPollLeaseMs: e.TELEGRAM_POLL_LEASE_MS,
+    ai:
+      e.AI_BASE_URL !== undefined && e.AI_MODEL !== undefined
+        ? Object.freeze({
+            baseUrl: e.AI_BASE_URL,
+            model: e.AI_MODEL,
+            apiKey: e.AI_API_KEY,
+            replyDelayMs: e.AI_REPLY_DELAY_MS,
+            timeoutMs: e.AI_TIMEOUT_MS,
+            historyLimit: e.AI_HISTORY_LIMIT,
+            maxAnswersPerHour: e.AI_MAX_ANSWERS_PER_HOUR,
+          })
+        : undefined,
   });
 }

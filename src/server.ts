@@ -1,5 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
+import { AnswerWorker } from "./ai/answer-worker.js";
+import { ModelClient } from "./ai/model-client.js";
 import { buildApp, type Components } from "./app.js";
 import { AccountService } from "./auth/account-service.js";
 import { TokenIssuer } from "./auth/tokens.js";
@@ -46,11 +48,14 @@ export async function createServer(
   await store.migrate();
   const bus = await createBus(config, log);
   let platforms: PlatformRuntime | undefined;
+  let answers: AnswerWorker | undefined;
   const chat = new ChatService({
     store,
     bus,
     log,
     onOutboxQueued: () => platforms?.wakeDelivery(),
+    ...(config.ai && { answers: { replyDelayMs: config.ai.replyDelayMs } }),
+    onAnswerScheduled: () => answers?.wake(),
   });
   const tokens = new TokenIssuer(config.jwtSecret, {
     access: config.accessTokenTtl,
@@ -59,6 +64,20 @@ export async function createServer(
   const accounts = new AccountService(store, tokens, config.allowRegistration);
   const gateway = new Gateway({ bus, store, log });
   if (options.platforms !== false) platforms = createPlatformRuntime({ config, store, chat, log });
+  if (config.ai) {
+    const aiLog = log.child({ component: "answers" });
+    answers = new AnswerWorker({
+      store,
+      chat,
+      config: config.ai,
+      log: aiLog,
+      model: new ModelClient(config.ai, {
+        onRetry: (error, attempt) =>
+          aiLog.info({ reason: error.message, attempt }, "model request failed, will retry"),
+      }),
+      showTyping: (conversation) => platforms?.showTyping(conversation) ?? Promise.resolve(),
+    });
+  }
   const components: Components = { store, bus, chat, accounts, gateway, platforms };
   let draining = false;
   const app = await buildApp({
@@ -66,6 +85,7 @@ export async function createServer(
     log,
     rateLimit: new FrameRateLimit(config.wsRateLimit),
     isDraining: () => draining,
+    answersAvailable: config.ai !== undefined,
   });
   let heartbeat: NodeJS.Timeout | undefined;
 
@@ -77,6 +97,7 @@ export async function createServer(
       heartbeat = setInterval(() => gateway.heartbeat(), config.wsPingIntervalMs);
       heartbeat.unref();
       await platforms?.start();
+      answers?.start();
       const address = app.server.address();
       return typeof address === "object" && address ? address.port : config.port;
     },
@@ -86,6 +107,8 @@ export async function createServer(
       // Stop accepting first; then tell clients to move on; then finish what was started.
       app.server.close();
       gateway.closeAll(Close.GoingAway);
+      // Answers first: one finished while stopping still queues its delivery below.
+      await answers?.stop();
       await platforms?.stop();
       await app.close();
       await bus.close();

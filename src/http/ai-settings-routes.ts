@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { type AiSettings, NEW_CONVERSATION_STATUSES } from "../domain/types.js";
+import { ValidationError } from "../errors.js";
 import type { AiSettingsStore } from "../store/store.js";
 import { currentUser, type RequireUser } from "./authenticate.js";
 import { parseInput } from "./error-handler.js";
@@ -46,6 +47,7 @@ export async function aiSettingsRoutes(
 
   app.put("/api/ai/settings/", async (request) => {
     // Validated whole before anything is written: a bad field changes nothing.
+    if (request.body === null) throw new ValidationError("The body must be a JSON object");
     const body = parseInput(putBody, request.body);
     const changes: Partial<AiSettings> = {};
     if (body.enabled !== undefined) changes.enabled = body.enabled;

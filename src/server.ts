@@ -17,6 +17,8 @@ import { createSqlStore } from "./store/sql/create-store.js";
 
 export interface Server extends Components {
   app: FastifyInstance;
+  /** The automatic-answer worker; undefined without AI_BASE_URL and AI_MODEL. */
+  answers: AnswerWorker | undefined;
   /** Listens, then starts background work (delivery, polling, heartbeats). Returns the port. */
   listen(): Promise<number>;
   /** Stops accepting, closes sockets with 1001, finishes pending work, releases resources. */
@@ -92,6 +94,7 @@ export async function createServer(
   return {
     ...components,
     app,
+    answers,
     async listen() {
       await app.listen({ port: config.port, host: config.host });
       heartbeat = setInterval(() => gateway.heartbeat(), config.wsPingIntervalMs);

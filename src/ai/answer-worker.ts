@@ -59,6 +59,11 @@ export class AnswerWorker {
     this.maxIdleMs = options.maxIdleMs ?? 1_000;
   }
 
+  /** Answers being worked on right now in this process. */
+  get busy(): number {
+    return this.inFlight.size;
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;

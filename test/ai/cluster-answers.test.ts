@@ -170,6 +170,8 @@ function suite(): void {
         () => other.logged("automatic answer sent").length === 1,
         `the surviving process logs its answer:\n${other.logTail.join("\n")}`,
       );
+      // The key goes to the model server only.
+      for (const proc of processes) assert.ok(!proc.logTail.join("\n").includes("key-ai-"));
     });
   });
 }

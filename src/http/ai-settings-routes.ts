@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import type { AiSettingsView } from "../../client/wire.js";
 import { type AiSettings, NEW_CONVERSATION_STATUSES } from "../domain/types.js";
 import { ValidationError } from "../errors.js";
 import type { AiSettingsStore } from "../store/store.js";
@@ -18,13 +19,6 @@ const putBody = z
     available: z.boolean().optional(),
   })
   .strict();
-
-export interface AiSettingsView {
-  available: boolean;
-  enabled: boolean;
-  instructions: string;
-  new_conversation_status: AiSettings["newConversationStatus"];
-}
 
 const view = (settings: AiSettings, available: boolean): AiSettingsView => ({
   available,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import type { AiSettingsView } from "../../client/wire.js";
 import type { ConversationView } from "../../src/domain/views.js";
-import type { AiSettingsView } from "../../src/http/ai-settings-routes.js";
 import { api, ingest, registerUser, startServer, type TestServer } from "../helpers/server.js";
 import {
   type AiWorld,

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
+import type { AiSettingsView } from "../../client/wire.js";
 import type { ConversationView, MessageView } from "../../src/domain/views.js";
-import type { AiSettingsView } from "../../src/http/ai-settings-routes.js";
 import {
   addressOf,
   type FreshDatabase,

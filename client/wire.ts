@@ -186,6 +186,16 @@ export interface ReadReceipt {
   read_at: IsoTime;
 }
 
+/** A user's automatic-answer settings (section 11): `GET`/`PUT /api/ai/settings/`. */
+export interface AiSettingsView {
+  /** Whether the server has a model configured; decided by the server, ignored in a `PUT`. */
+  available: boolean;
+  enabled: boolean;
+  /** The business's own words to the model, at most 8000 characters. */
+  instructions: string;
+  new_conversation_status: "active" | "support_active";
+}
+
 /** Every REST error body: `{error, code}`. */
 export interface ApiErrorBody {
   error: string;

@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { AccountService } from "./auth/account-service.js";
 import type { Bus } from "./bus/bus.js";
 import type { ChatService } from "./domain/chat-service.js";
+import { aiSettingsRoutes } from "./http/ai-settings-routes.js";
 import { authRoutes } from "./http/auth-routes.js";
 import { requireUser } from "./http/authenticate.js";
 import { conversationRoutes } from "./http/conversation-routes.js";
@@ -40,6 +41,8 @@ export interface AppDeps extends Components {
   metrics: Metrics;
   limits: AbuseLimits;
   ops: OpsOptions;
+  /** Whether automatic answers are configured (`AI_BASE_URL` and `AI_MODEL`). */
+  answersAvailable: boolean;
 }
 
 /** The operations settings of protocol.md section 9 that shape the HTTP surface. */
@@ -111,6 +114,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     limits: deps.limits,
   });
   await app.register(conversationRoutes, { chat: deps.chat, requireUser: guard });
+  await app.register(aiSettingsRoutes, {
+    settings: deps.store.aiSettings,
+    available: deps.answersAvailable,
+    requireUser: guard,
+  });
   if (deps.platforms) await app.register(deps.platforms.routes, { requireUser: guard });
 
   const socketDeps = {

@@ -103,6 +103,13 @@ const schema = z
     REGISTRATION_RATE_LIMIT: count.default(20),
     REGISTRATION_RATE_WINDOW: seconds.default(3600),
     REST_RATE_LIMIT: count.default(600),
+    AI_BASE_URL: optionalUrl,
+    AI_MODEL: z.string().min(1).optional(),
+    AI_API_KEY: z.string().min(1).optional(),
+    AI_REPLY_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(1500),
+    AI_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+    AI_HISTORY_LIMIT: z.coerce.number().int().min(1).max(500).default(20),
+    AI_MAX_ANSWERS_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(20),
   })
   .refine((e) => Boolean(e.TLS_CERT_FILE) === Boolean(e.TLS_KEY_FILE), {
     path: ["TLS_CERT_FILE"],
@@ -146,6 +153,8 @@ export interface Config {
   /** Origins allowed besides the server's own; undefined: every origin. */
   allowedOrigins: string[] | undefined;
   limits: Limits;
+  /** Automatic answers; undefined without both `AI_BASE_URL` and `AI_MODEL`. */
+  ai: AiConfig | undefined;
 }
 
 /** The abuse limits of protocol.md section 9; `0` switches a limit off. */
@@ -166,6 +175,22 @@ export interface Limits {
   registrationWindowSeconds: number;
   /** Authenticated REST calls per user per minute. */
   restPerMinute: number;
+}
+
+export interface AiConfig {
+  /** An OpenAI-compatible API root, e.g. `http://127.0.0.1:11434/v1` (no trailing slash). */
+  baseUrl: string;
+  model: string;
+  /** Sent as `Authorization: Bearer`; never logged. Local servers often need none. */
+  apiKey: string | undefined;
+  /** The quiet window: how long after a customer's last message the answer is asked for. */
+  replyDelayMs: number;
+  /** One model request's limit; a timed-out request counts as a failed try. */
+  timeoutMs: number;
+  /** Messages of the conversation sent with each request, the newest ones. */
+  historyLimit: number;
+  /** Answers one conversation may get in an hour; past it a person takes over. */
+  maxAnswersPerHour: number;
 }
 
 /** Parses an environment (process.env in production, a plain object in tests). */
@@ -221,5 +246,17 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       registrationWindowSeconds: e.REGISTRATION_RATE_WINDOW,
       restPerMinute: e.REST_RATE_LIMIT,
     }),
+    ai:
+      e.AI_BASE_URL !== undefined && e.AI_MODEL !== undefined
+        ? Object.freeze({
+            baseUrl: e.AI_BASE_URL,
+            model: e.AI_MODEL,
+            apiKey: e.AI_API_KEY,
+            replyDelayMs: e.AI_REPLY_DELAY_MS,
+            timeoutMs: e.AI_TIMEOUT_MS,
+            historyLimit: e.AI_HISTORY_LIMIT,
+            maxAnswersPerHour: e.AI_MAX_ANSWERS_PER_HOUR,
+          })
+        : undefined,
   });
 }

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
+import { AnswerWorker } from "./ai/answer-worker.js";
+import { ModelClient } from "./ai/model-client.js";
 import { buildApp, type Components, type OpsOptions } from "./app.js";
 import { AccountService } from "./auth/account-service.js";
 import { TokenIssuer } from "./auth/tokens.js";
@@ -20,6 +22,8 @@ export interface Server extends Components {
   app: FastifyInstance;
   metrics: Metrics;
   limits: AbuseLimits;
+  /** The automatic-answer worker; undefined without AI_BASE_URL and AI_MODEL. */
+  answers: AnswerWorker | undefined;
   /** Listens, then starts background work (delivery, polling, heartbeats). Returns the port. */
   listen(): Promise<number>;
   /** Stops accepting, closes sockets with 1001, finishes pending work, releases resources. */
@@ -71,12 +75,15 @@ export async function createServer(
     log,
   });
   let platforms: PlatformRuntime | undefined;
+  let answers: AnswerWorker | undefined;
   const chat = new ChatService({
     store,
     bus,
     log,
     onOutboxQueued: () => platforms?.wakeDelivery(),
     onStored: (message, conversation) => metrics.messageStored(message.type, conversation.source),
+    ...(config.ai && { answers: { replyDelayMs: config.ai.replyDelayMs } }),
+    onAnswerScheduled: () => answers?.wake(),
   });
   const tokens = new TokenIssuer(config.jwtSecret, {
     access: config.accessTokenTtl,
@@ -91,6 +98,20 @@ export async function createServer(
   });
   if (options.platforms !== false) {
     platforms = createPlatformRuntime({ config, store, chat, log, metrics });
+  }
+  if (config.ai) {
+    const aiLog = log.child({ component: "answers" });
+    answers = new AnswerWorker({
+      store,
+      chat,
+      config: config.ai,
+      log: aiLog,
+      model: new ModelClient(config.ai, {
+        onRetry: (error, attempt) =>
+          aiLog.info({ reason: error.message, attempt }, "model request failed, will retry"),
+      }),
+      showTyping: (conversation) => platforms?.showTyping(conversation) ?? Promise.resolve(),
+    });
   }
   const components: Components = { store, bus, chat, accounts, gateway, platforms };
   let draining = false;
@@ -110,6 +131,7 @@ export async function createServer(
     metrics,
     limits,
     ops,
+    answersAvailable: config.ai !== undefined,
   });
   let heartbeat: NodeJS.Timeout | undefined;
 
@@ -118,11 +140,13 @@ export async function createServer(
     app,
     metrics,
     limits,
+    answers,
     async listen() {
       await app.listen({ port: config.port, host: config.host });
       heartbeat = setInterval(() => gateway.heartbeat(), config.wsPingIntervalMs);
       heartbeat.unref();
       await platforms?.start();
+      answers?.start();
       const address = app.server.address();
       return typeof address === "object" && address ? address.port : config.port;
     },
@@ -132,6 +156,8 @@ export async function createServer(
       // Stop accepting first; then tell clients to move on; then finish what was started.
       app.server.close();
       gateway.closeAll(Close.GoingAway);
+      // Answers first: one finished while stopping still queues its delivery below.
+      await answers?.stop();
       await platforms?.stop();
       await app.close();
       await limits.close();

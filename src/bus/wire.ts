@@ -35,7 +35,7 @@ function wellFormed(event: Fields): boolean {
     case "typing":
       return (
         isString(event.conversationId) &&
-        isNumber(event.userId) &&
+        (isNumber(event.userId) || event.userId === null) &&
         isString(event.username) &&
         typeof event.isTyping === "boolean" &&
         isString(event.originSocketId)

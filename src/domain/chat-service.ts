@@ -1,7 +1,16 @@
 import type { Logger } from "pino";
 import type { Bus } from "../bus/bus.js";
 import { NotFoundError, ValidationError } from "../errors.js";
-import type { AppendResult, InboundMessage, IngestResult, Store } from "../store/store.js";
+import type {
+  AnswerClaim,
+  AnswerOutcome,
+  AnswerResult,
+  AnswerScheduling,
+  AppendResult,
+  InboundMessage,
+  IngestResult,
+  Store,
+} from "../store/store.js";
 import { type BusEvent, conversationTopic, ownerTopic } from "./events.js";
 import type {
   Conversation,
@@ -27,7 +36,14 @@ export interface ChatServiceDeps {
   onOutboxQueued?: () => void;
   /** Told of every message stored (not of duplicates): the metrics count them. */
   onStored?: (message: Message, conversation: Conversation) => void;
+  /** Present when automatic answers are configured (section 11). */
+  answers?: AnswerScheduling;
+  /** Wakes the answer worker when a customer message scheduled an answer. */
+  onAnswerScheduled?: () => void;
 }
+
+/** The name typing indicators carry while the model writes (`user_id` is null). */
+export const AI_USERNAME = "AI";
 
 /**
  * The use cases of the chat: every write goes through here, stores first, then publishes the
@@ -39,8 +55,9 @@ export class ChatService {
 
   /** The entry point of every platform adapter: store a customer message, then notify. */
   async ingestCustomerMessage(inbound: InboundMessage): Promise<IngestResult> {
-    const result = await this.deps.store.messages.ingest(inbound);
+    const result = await this.deps.store.messages.ingest(inbound, this.deps.answers);
     if (result.duplicate) return result;
+    if (result.answerScheduled) this.deps.onAnswerScheduled?.();
     const { message, conversation } = result;
     this.deps.onStored?.(message, conversation);
     await this.publish(conversationTopic(conversation.id), {
@@ -98,16 +115,62 @@ export class ChatService {
       deliver: true,
     });
     if (result.duplicate) return result;
-    const { message, conversation } = result;
+    await this.publishAppended(result.message, result.answered, result.conversation);
+    return result;
+  }
+
+  /**
+   * Finishes an automatic answer: the `AI` message travels exactly like an agent's reply
+   * (stored with its outbox row, pushed, delivered); a handoff's status change follows it.
+   */
+  async completeAnswer(claim: AnswerClaim, outcome: AnswerOutcome): Promise<AnswerResult> {
+    const result = await this.deps.store.answers.complete(claim, outcome);
+    await this.publishAnswer(result);
+    return result;
+  }
+
+  /** No answer could be had: a person takes the conversation over. */
+  async giveUpAnswer(claim: AnswerClaim): Promise<AnswerResult> {
+    const result = await this.deps.store.answers.giveUp(claim);
+    await this.publishAnswer(result);
+    return result;
+  }
+
+  /** The model's typing indicator, to every chat socket of the conversation. */
+  async answerTyping(conversationId: string, isTyping: boolean): Promise<void> {
+    await this.publish(conversationTopic(conversationId), {
+      kind: "typing",
+      conversationId,
+      userId: null,
+      username: AI_USERNAME,
+      isTyping,
+      originSocketId: "",
+    });
+  }
+
+  private async publishAnswer(result: AnswerResult): Promise<void> {
+    if (!result.applied || result.conversation === undefined) return;
+    if (result.message === null) {
+      await this.publishConversation(result.conversation);
+      return;
+    }
+    await this.publishAppended(result.message, result.answered, result.conversation);
+  }
+
+  private async publishAppended(
+    message: Message,
+    answered: Message[],
+    conversation: Conversation,
+  ): Promise<void> {
+    const conversationId = conversation.id;
     this.deps.onStored?.(message, conversation);
     if (message.deliveryStatus === "pending") this.deps.onOutboxQueued?.();
     const topic = conversationTopic(conversationId);
     await this.publish(topic, { kind: "message_created", conversationId, message });
-    for (const answered of result.answered) {
-      await this.publish(topic, { kind: "message_updated", conversationId, message: answered });
+    for (const each of answered) {
+      await this.publish(topic, { kind: "message_updated", conversationId, message: each });
     }
     await this.publishConversation(conversation);
-    return result;
   }
 
   async markRead(actor: Actor, conversationId: string): Promise<{ readAt: number }> {

@@ -10,10 +10,11 @@ export type ConversationEvent =
   | {
       kind: "typing";
       conversationId: string;
-      userId: number;
+      /** Null for automatic answers (username "AI"). */
+      userId: number | null;
       username: string;
       isTyping: boolean;
-      /** The socket that typed; it does not receive its own indicator. */
+      /** The socket that typed; it does not receive its own indicator. Empty for the model. */
       originSocketId: string;
     }
   | { kind: "messages_read"; conversationId: string; userId: number; readAt: number };

@@ -133,3 +133,22 @@ export interface ConversationFilter {
   source?: Platform;
   search?: string;
 }
+
+/** The statuses a new conversation may start in (protocol.md section 11). */
+export const NEW_CONVERSATION_STATUSES = ["active", "support_active"] as const;
+export type NewConversationStatus = (typeof NEW_CONVERSATION_STATUSES)[number];
+
+/** A user's automatic-answer settings. */
+export interface AiSettings {
+  /** The master switch: when false no conversation of this user is answered. */
+  enabled: boolean;
+  /** The business's own words to the model. */
+  instructions: string;
+  newConversationStatus: NewConversationStatus;
+}
+
+export const DEFAULT_AI_SETTINGS: Readonly<AiSettings> = Object.freeze({
+  enabled: false,
+  instructions: "",
+  newConversationStatus: "support_active",
+});

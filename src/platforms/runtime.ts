@@ -4,7 +4,7 @@ import type { Config } from "../config.js";
 import { OutboxWorker } from "../delivery/outbox-worker.js";
 import { platformSender } from "../delivery/platform-sender.js";
 import type { ChatService } from "../domain/chat-service.js";
-import type { Channel } from "../domain/types.js";
+import type { Channel, Conversation } from "../domain/types.js";
 import type { RequireUser } from "../http/authenticate.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { Store } from "../store/store.js";
@@ -34,6 +34,8 @@ export interface PlatformRuntime {
   wakeDelivery(): void;
   /** The ids of the polling channels this process reads right now. */
   polledChannels(): string[];
+  /** Shows the customer that an answer is being written, where the platform can (Telegram). */
+  showTyping(conversation: Conversation): Promise<void>;
 }
 
 export interface PlatformRuntimeDeps {
@@ -171,6 +173,13 @@ export function createPlatformRuntime(deps: PlatformRuntimeDeps): PlatformRuntim
 
     polledChannels() {
       return supervisor.polled();
+    },
+
+    async showTyping(conversation) {
+      if (conversation.source !== "telegram" || conversation.channelId === null) return;
+      const channel = await store.channels.findById(conversation.channelId);
+      if (!channel?.credentials.botToken) return;
+      await channelClient(channel).sendTyping(conversation.customer.externalId);
     },
   };
 }

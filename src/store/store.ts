@@ -1,4 +1,5 @@
 import type {
+  AiSettings,
   Channel,
   Conversation,
   ConversationFilter,
@@ -84,6 +85,14 @@ export interface IngestResult {
   conversation: Conversation;
   /** True when the customer row was created by this call (profile fetch wanted). */
   customerCreated: boolean;
+  /** True when this message (re)scheduled the conversation's automatic answer. */
+  answerScheduled: boolean;
+}
+
+/** Given to `ingest` when automatic answers are available (configured) on this server. */
+export interface AnswerScheduling {
+  /** The quiet window: the answer is due this long after the customer's latest message. */
+  replyDelayMs: number;
 }
 
 export interface NewOutgoingMessage {
@@ -124,7 +133,10 @@ export interface ConversationStore {
     limit: number,
     cursor: string | null,
   ): Promise<ConversationPage>;
-  /** Sets status and/or priority, moves `updatedAt`. Undefined when absent. */
+  /**
+   * Sets status and/or priority, moves `updatedAt`; a status other than `active` cancels a
+   * pending automatic answer. Undefined when absent.
+   */
   update(
     id: string,
     changes: { status?: ConversationStatus; priority?: number },
@@ -139,12 +151,16 @@ export interface MessageStore {
    * conversation (one per channel and customer; a `closed` one reopens as `support_active`),
    * insert the message with the next `seq`, bump `updatedAt` and the unread count.
    * Safe under concurrent calls with the same ids: one customer, one conversation, one message.
+   * With `answers`, a new conversation starts in the owner's `new_conversation_status` (when
+   * their answers are enabled), and a message in an `active` conversation of an enabled owner
+   * schedules (or moves on) the conversation's one answer job, in the same transaction.
    */
-  ingest(inbound: InboundMessage): Promise<IngestResult>;
+  ingest(inbound: InboundMessage, answers?: AnswerScheduling): Promise<IngestResult>;
   /**
    * One transaction: insert the message with the next `seq`, mark earlier customer messages
    * answered, move an `active` or `closed` conversation to `support_active` (support messages),
-   * bump `updatedAt`, and queue an outbox row when `deliver`. Idempotent on clientId.
+   * bump `updatedAt`, and queue an outbox row when `deliver`; a support message also cancels a
+   * pending automatic answer. Idempotent on clientId.
    * Throws `NotFoundError` when the conversation does not exist.
    */
   append(message: NewOutgoingMessage): Promise<AppendResult>;
@@ -206,6 +222,64 @@ export interface OutboxStore {
   countPending(): Promise<number>;
 }
 
+export interface AiSettingsStore {
+  /** The user's settings; the defaults when they never changed them. */
+  get(userId: number): Promise<AiSettings>;
+  /** Changes the given fields and returns the whole result. */
+  update(userId: number, changes: Partial<AiSettings>): Promise<AiSettings>;
+}
+
+/** An answer job taken by one worker until `leaseMs` runs out. */
+export interface AnswerClaim {
+  conversationId: string;
+  /** Unique to this claim: only its holder may finish the job. */
+  token: string;
+  /** Claims of this turn so far, this one included (a job whose worker keeps dying stops). */
+  attempts: number;
+}
+
+/** What the model said: text for the customer (or none), and whether it asked for a person. */
+export interface AnswerOutcome {
+  text: string | null;
+  handoff: boolean;
+}
+
+export interface AnswerResult {
+  /** False when the job was no longer ours to finish (cancelled, taken over, switched off). */
+  applied: boolean;
+  /** The AI message stored, if any. */
+  message: Message | null;
+  /** Customer messages whose `is_answered` turned true. */
+  answered: Message[];
+  /** The conversation after the change; undefined when nothing changed. */
+  conversation: Conversation | undefined;
+}
+
+export interface AnswerJobStore {
+  /**
+   * Takes up to `limit` jobs whose quiet window has passed and that nobody holds (or whose
+   * holder's lease ran out), leasing them until `now + leaseMs`; no two workers get the same job.
+   */
+  claimDue(now: number, limit: number, leaseMs: number): Promise<AnswerClaim[]>;
+  /** When the next job can be claimed, to sleep until then. */
+  nextDueAt(): Promise<number | undefined>;
+  /**
+   * One transaction under the conversation lock: unless the claim is stale, the conversation
+   * left `active` or the owner switched answers off, stores `text` as an `AI` message (queued for
+   * delivery), moves the conversation to `support_active` on `handoff`, and ends the job, or
+   * keeps it for one more answer when a customer wrote while the model was being asked.
+   */
+  complete(claim: AnswerClaim, outcome: AnswerOutcome): Promise<AnswerResult>;
+  /** No answer could be had: an `active` conversation moves to `support_active`; the job ends. */
+  giveUp(claim: AnswerClaim): Promise<AnswerResult>;
+  /** Ends the job without any change (answers switched off, conversation no longer active). */
+  drop(claim: AnswerClaim): Promise<void>;
+  /** Gives the claim back unfinished (shutting down), for any worker to take at once. */
+  release(claim: AnswerClaim): Promise<void>;
+  /** AI messages stored in the conversation since `since` (the hourly limit). */
+  countAnswersSince(conversationId: string, since: number): Promise<number>;
+}
+
 export interface Store {
   readonly users: UserStore;
   readonly channels: ChannelStore;
@@ -213,6 +287,8 @@ export interface Store {
   readonly conversations: ConversationStore;
   readonly messages: MessageStore;
   readonly outbox: OutboxStore;
+  readonly aiSettings: AiSettingsStore;
+  readonly answers: AnswerJobStore;
   /** Runs pending migrations; called once at start. */
   migrate(): Promise<void>;
   /** Throws when the database does not answer (readiness). */

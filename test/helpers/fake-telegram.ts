@@ -201,6 +201,7 @@ export class FakeTelegram {
         return ok(me);
       case "setWebhook":
       case "deleteWebhook":
+      case "sendChatAction":
         return ok(true);
       case "getUpdates":
         return ok(await this.poll(token, body, res));

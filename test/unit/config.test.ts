@@ -59,6 +59,7 @@ describe("loadConfig", () => {
           registrationWindowSeconds: 3600,
           restPerMinute: 600,
         },
+        ai: undefined,
       },
     );
   });
@@ -114,6 +115,39 @@ describe("loadConfig", () => {
     refuses({ MAX_SOCKETS_PER_USER: "-1" }, "MAX_SOCKETS_PER_USER:");
     refuses({ WS_CONNECT_RATE_LIMIT: "lots" }, "WS_CONNECT_RATE_LIMIT:");
     refuses({ METRICS_TOKEN: "short" }, "METRICS_TOKEN:");
+  });
+
+  it("makes automatic answers available only with a base URL and a model", () => {
+    assert.equal(loadConfig({ AI_BASE_URL: "http://127.0.0.1:11434/v1" }).ai, undefined);
+    assert.equal(loadConfig({ AI_MODEL: "llama3.2" }).ai, undefined);
+    assert.deepEqual(
+      { ...loadConfig({ AI_BASE_URL: "http://127.0.0.1:11434/v1/", AI_MODEL: "llama3.2" }).ai },
+      {
+        baseUrl: "http://127.0.0.1:11434/v1",
+        model: "llama3.2",
+        apiKey: undefined,
+        replyDelayMs: 1500,
+        timeoutMs: 30000,
+        historyLimit: 20,
+        maxAnswersPerHour: 20,
+      },
+    );
+    const tuned = loadConfig({
+      AI_BASE_URL: "https://api.openai.com/v1",
+      AI_MODEL: "gpt-4o-mini",
+      AI_API_KEY: "sk-test",
+      AI_REPLY_DELAY_MS: "0",
+      AI_TIMEOUT_MS: "5000",
+      AI_HISTORY_LIMIT: "8",
+      AI_MAX_ANSWERS_PER_HOUR: "3",
+    }).ai;
+    assert.equal(tuned?.apiKey, "sk-test");
+    assert.equal(tuned?.replyDelayMs, 0);
+    assert.equal(tuned?.timeoutMs, 5000);
+    assert.equal(tuned?.historyLimit, 8);
+    assert.equal(tuned?.maxAnswersPerHour, 3);
+    refuses({ AI_BASE_URL: "not a url", AI_MODEL: "m" }, "AI_BASE_URL");
+    refuses({ AI_REPLY_DELAY_MS: "-1" }, "AI_REPLY_DELAY_MS");
   });
 
   it("reads every variable of the contract", () => {

@@ -74,6 +74,11 @@ export class TelegramClient {
     await this.call(() => this.api.sendMessage(chatId, text));
   }
 
+  /** Shows "typing…" in the chat for about five seconds (or until the bot sends a message). */
+  async sendTyping(chatId: string): Promise<void> {
+    await this.call(() => this.api.sendChatAction(chatId, "typing"));
+  }
+
   /** The `file_id` of the user's current profile photo (a small size), if they show one. */
   async profilePhotoFileId(userId: number): Promise<string | undefined> {
     const photos = await this.call(() => this.api.getUserProfilePhotos(userId, { limit: 1 }));

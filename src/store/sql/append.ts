@@ -5,7 +5,7 @@ import type { AppendResult, NewOutgoingMessage } from "../store.js";
 import { lockConversation } from "./conversation-lock.js";
 import { loadConversation } from "./conversation-query.js";
 import { loadMessage, selectMessages, toMessages } from "./message-query.js";
-import type { Executor, SqlContext } from "./schema.js";
+import type { DialectName, Executor, SqlContext } from "./schema.js";
 
 // An outgoing message (support, AI, marketing), in one transaction with everything it implies.
 
@@ -48,81 +48,93 @@ async function markAnswered(trx: Executor, conversationId: string, seq: number, 
 }
 
 export async function append(ctx: SqlContext, message: NewOutgoingMessage): Promise<AppendResult> {
-  return ctx.db.transaction().execute(async (trx) => {
-    const locked = await lockConversation(trx, ctx.dialect, message.conversationId);
-    if (locked === undefined) throw new NotFoundError("Conversation not found");
+  return ctx.db.transaction().execute((trx) => appendWithin(trx, ctx.dialect, message));
+}
 
-    const existing = await findByClientId(trx, message);
-    if (existing !== undefined) {
-      // A client retry: checked under the lock and before taking a seq, so nothing changes.
-      return {
-        duplicate: true,
-        message: await loadMessage(trx, existing.id),
-        conversation: await loadConversation(trx, locked.id),
-        answered: [],
-      };
-    }
+/** `append` inside a transaction the caller holds (an automatic answer's completion). */
+export async function appendWithin(
+  trx: Executor,
+  dialect: DialectName,
+  message: NewOutgoingMessage,
+): Promise<AppendResult> {
+  const locked = await lockConversation(trx, dialect, message.conversationId);
+  if (locked === undefined) throw new NotFoundError("Conversation not found");
 
-    const now = Date.now();
-    const { last_seq: seq } = await trx
-      .updateTable("conversations")
-      .set((eb) => ({
-        last_seq: eb("last_seq", "+", 1),
-        updated_at: now,
-        status: nextStatus(message.type, locked.status),
-      }))
-      .where("id", "=", locked.id)
-      .returning("last_seq")
-      .executeTakeFirstOrThrow();
+  const existing = await findByClientId(trx, message);
+  if (existing !== undefined) {
+    // A client retry: checked under the lock and before taking a seq, so nothing changes.
+    return {
+      duplicate: true,
+      message: await loadMessage(trx, existing.id),
+      conversation: await loadConversation(trx, locked.id),
+      answered: [],
+    };
+  }
 
-    // Without a channel there is nowhere to deliver: the message is final as stored.
-    const deliverVia = message.deliver ? locked.channel_id : null;
-    const messageId = newMessageId();
+  const now = Date.now();
+  const { last_seq: seq } = await trx
+    .updateTable("conversations")
+    .set((eb) => ({
+      last_seq: eb("last_seq", "+", 1),
+      updated_at: now,
+      status: nextStatus(message.type, locked.status),
+    }))
+    .where("id", "=", locked.id)
+    .returning("last_seq")
+    .executeTakeFirstOrThrow();
+
+  // Without a channel there is nowhere to deliver: the message is final as stored.
+  const deliverVia = message.deliver ? locked.channel_id : null;
+  const messageId = newMessageId();
+  await trx
+    .insertInto("messages")
+    .values({
+      id: messageId,
+      conversation_id: locked.id,
+      seq,
+      type: message.type,
+      content: message.content,
+      sender_id: message.senderId,
+      is_ai_response: message.type === "AI" ? 1 : 0,
+      is_answered: 1,
+      delivery_status: deliverVia === null ? "sent" : "pending",
+      client_id: message.clientId,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  if (deliverVia !== null) {
     await trx
-      .insertInto("messages")
+      .insertInto("outbox")
       .values({
-        id: messageId,
-        conversation_id: locked.id,
-        seq,
-        type: message.type,
-        content: message.content,
-        sender_id: message.senderId,
-        is_ai_response: message.type === "AI" ? 1 : 0,
-        is_answered: 1,
-        delivery_status: deliverVia === null ? "sent" : "pending",
-        client_id: message.clientId,
+        message_id: messageId,
+        channel_id: deliverVia,
+        next_attempt_at: now,
         created_at: now,
-        updated_at: now,
       })
       .execute();
-    if (deliverVia !== null) {
-      await trx
-        .insertInto("outbox")
-        .values({
-          message_id: messageId,
-          channel_id: deliverVia,
-          next_attempt_at: now,
-          created_at: now,
-        })
-        .execute();
-    }
+  }
 
-    const answeredIds = ANSWERING_TYPES.has(message.type)
-      ? await markAnswered(trx, locked.id, seq, now)
-      : [];
-    const answered =
-      answeredIds.length === 0
-        ? []
-        : await toMessages(
-            trx,
-            await selectMessages(trx).where("m.id", "in", answeredIds).orderBy("m.seq").execute(),
-          );
+  const answeredIds = ANSWERING_TYPES.has(message.type)
+    ? await markAnswered(trx, locked.id, seq, now)
+    : [];
+  const answered =
+    answeredIds.length === 0
+      ? []
+      : await toMessages(
+          trx,
+          await selectMessages(trx).where("m.id", "in", answeredIds).orderBy("m.seq").execute(),
+        );
 
-    return {
-      duplicate: false,
-      message: await loadMessage(trx, messageId),
-      conversation: await loadConversation(trx, locked.id),
-      answered,
-    };
-  });
+  // An agent's reply ends the turn: a pending automatic answer would come after it.
+  if (message.type === "support") {
+    await trx.deleteFrom("ai_jobs").where("conversation_id", "=", locked.id).execute();
+  }
+
+  return {
+    duplicate: false,
+    message: await loadMessage(trx, messageId),
+    conversation: await loadConversation(trx, locked.id),
+    answered,
+  };
 }

@@ -101,6 +101,11 @@ export class SqlConversationStore implements ConversationStore {
         .where("id", "=", id)
         .executeTakeFirst();
       if (updated.numUpdatedRows === 0n) return undefined;
+      // Leaving `active` cancels the automatic answer that was waiting (its worker re-checks the
+      // status before storing, under the conversation lock, so one already running is dropped).
+      if (changes.status !== undefined && changes.status !== "active") {
+        await trx.deleteFrom("ai_jobs").where("conversation_id", "=", id).execute();
+      }
       return loadConversation(trx, id);
     });
   }

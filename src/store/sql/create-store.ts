@@ -1,5 +1,7 @@
 import { sql } from "kysely";
 import type {
+  AiSettingsStore,
+  AnswerJobStore,
   ChannelStore,
   ConversationStore,
   CustomerStore,
@@ -8,6 +10,8 @@ import type {
   Store,
   UserStore,
 } from "../store.js";
+import { SqlAiSettingsStore } from "./ai-settings.js";
+import { SqlAnswerJobStore } from "./answer-jobs.js";
 import { SqlChannelStore } from "./channels.js";
 import { openPostgres, openSqlite, type StoreLog } from "./connect.js";
 import { SqlConversationStore } from "./conversations.js";
@@ -49,6 +53,8 @@ class SqlStore implements Store {
   readonly conversations: ConversationStore;
   readonly messages: MessageStore;
   readonly outbox: OutboxStore;
+  readonly aiSettings: AiSettingsStore;
+  readonly answers: AnswerJobStore;
 
   constructor(
     private readonly ctx: SqlContext,
@@ -60,6 +66,8 @@ class SqlStore implements Store {
     this.conversations = new SqlConversationStore(ctx);
     this.messages = new SqlMessageStore(ctx);
     this.outbox = new SqlOutboxStore(ctx);
+    this.aiSettings = new SqlAiSettingsStore(ctx);
+    this.answers = new SqlAnswerJobStore(ctx);
   }
 
   async migrate(): Promise<void> {

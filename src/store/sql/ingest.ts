@@ -1,5 +1,5 @@
 import { newConversationId, newMessageId } from "../../domain/ids.js";
-import type { InboundMessage, IngestResult } from "../store.js";
+import type { AnswerScheduling, InboundMessage, IngestResult } from "../store.js";
 import { lockConversation } from "./conversation-lock.js";
 import { loadConversation } from "./conversation-query.js";
 import { conversationTitle, toCustomer } from "./mappers.js";
@@ -40,10 +40,30 @@ async function upsertCustomer(trx: Executor, inbound: InboundMessage, now: numbe
   return { customer: toCustomer(row), created: inserted !== undefined };
 }
 
-export async function ingest(ctx: SqlContext, inbound: InboundMessage): Promise<IngestResult> {
+/** The owner's automatic-answer settings, when answers are available at all. */
+async function answerSettings(
+  trx: Executor,
+  ownerId: number,
+  answers: AnswerScheduling | undefined,
+) {
+  if (answers === undefined) return undefined;
+  const row = await trx
+    .selectFrom("ai_settings")
+    .select(["enabled", "new_conversation_status"])
+    .where("user_id", "=", ownerId)
+    .executeTakeFirst();
+  return row !== undefined && row.enabled === 1 ? row : undefined;
+}
+
+export async function ingest(
+  ctx: SqlContext,
+  inbound: InboundMessage,
+  answers?: AnswerScheduling,
+): Promise<IngestResult> {
   return ctx.db.transaction().execute(async (trx) => {
     const now = Date.now();
     const { customer, created } = await upsertCustomer(trx, inbound, now);
+    const settings = await answerSettings(trx, inbound.ownerId, answers);
 
     await trx
       .insertInto("conversations")
@@ -54,7 +74,7 @@ export async function ingest(ctx: SqlContext, inbound: InboundMessage): Promise<
         customer_id: customer.id,
         source: inbound.source,
         title: conversationTitle(customer),
-        status: "support_active",
+        status: settings?.new_conversation_status ?? "support_active",
         created_at: now,
         updated_at: now,
       })
@@ -83,9 +103,11 @@ export async function ingest(ctx: SqlContext, inbound: InboundMessage): Promise<
         message: await loadMessage(trx, existing.id),
         conversation: await loadConversation(trx, conversationId),
         customerCreated: created,
+        answerScheduled: false,
       };
     }
 
+    const status = locked.status === "closed" ? "support_active" : locked.status;
     const { last_seq: seq } = await trx
       .updateTable("conversations")
       .set((eb) => ({
@@ -93,7 +115,7 @@ export async function ingest(ctx: SqlContext, inbound: InboundMessage): Promise<
         unread_count: eb("unread_count", "+", 1),
         updated_at: now,
         // A new customer message reopens a closed conversation for the agents.
-        status: locked.status === "closed" ? "support_active" : locked.status,
+        status,
       }))
       .where("id", "=", conversationId)
       .returning("last_seq")
@@ -118,11 +140,31 @@ export async function ingest(ctx: SqlContext, inbound: InboundMessage): Promise<
       })
       .execute();
 
+    // One pending answer per conversation: a message inside the quiet window, or while the
+    // model is being asked, moves the same job on instead of adding a second one.
+    const answerScheduled = answers !== undefined && settings !== undefined && status === "active";
+    if (answerScheduled) {
+      const dueAt = now + answers.replyDelayMs;
+      await trx
+        .insertInto("ai_jobs")
+        .values({
+          conversation_id: conversationId,
+          due_at: dueAt,
+          trigger_seq: seq,
+          created_at: now,
+        })
+        .onConflict((oc) =>
+          oc.column("conversation_id").doUpdateSet({ due_at: dueAt, trigger_seq: seq }),
+        )
+        .execute();
+    }
+
     return {
       duplicate: false,
       message: await loadMessage(trx, messageId),
       conversation: await loadConversation(trx, conversationId),
       customerCreated: created,
+      answerScheduled,
     };
   });
 }

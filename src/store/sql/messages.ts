@@ -1,5 +1,6 @@
 import type { Message, MessagePage } from "../../domain/types.js";
 import type {
+  AnswerScheduling,
   AppendResult,
   InboundMessage,
   IngestResult,
@@ -14,8 +15,8 @@ import type { SqlContext } from "./schema.js";
 export class SqlMessageStore implements MessageStore {
   constructor(private readonly ctx: SqlContext) {}
 
-  ingest(inbound: InboundMessage): Promise<IngestResult> {
-    return ingest(this.ctx, inbound);
+  ingest(inbound: InboundMessage, answers?: AnswerScheduling): Promise<IngestResult> {
+    return ingest(this.ctx, inbound, answers);
   }
 
   append(message: NewOutgoingMessage): Promise<AppendResult> {

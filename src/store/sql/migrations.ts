@@ -197,12 +197,49 @@ function pollLease(): Migration {
   };
 }
 
+// Automatic answers: each user's settings, and the durable answer job (one per conversation).
+function automaticAnswers(dialect: DialectName): Migration {
+  const conversationId = conversationIdText(dialect);
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("ai_settings")
+        .addColumn("user_id", "integer", (c) =>
+          c.primaryKey().references("users.id").onDelete("cascade"),
+        )
+        .addColumn("enabled", "integer", (c) => c.notNull())
+        .addColumn("instructions", "text", (c) => c.notNull())
+        .addColumn("new_conversation_status", "text", (c) => c.notNull())
+        .addColumn("updated_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("ai_jobs")
+        .addColumn("conversation_id", "text", (c) =>
+          conversationId(c).primaryKey().references("conversations.id").onDelete("cascade"),
+        )
+        .addColumn("due_at", "bigint", (c) => c.notNull())
+        .addColumn("trigger_seq", "integer", (c) => c.notNull())
+        .addColumn("claimed_seq", "integer")
+        .addColumn("lock_token", "text")
+        .addColumn("locked_until", "bigint")
+        .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("ai_jobs_due_at_idx").on("ai_jobs").column("due_at").execute();
+    },
+  };
+}
+
 class InCodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: DialectName) {}
 
   async getMigrations(): Promise<Record<string, Migration>> {
     // Names sort in application order; never rename or edit a released migration.
-    return { "0001_initial": initial(this.dialect), "0002_poll_lease": pollLease() };
+    return {
+      "0001_initial": initial(this.dialect),
+      "0002_poll_lease": pollLease(),
+      "0003_automatic_answers": automaticAnswers(this.dialect),
+    };
   }
 }
 

@@ -3,6 +3,7 @@ import type {
   ConversationStatus,
   DeliveryStatus,
   MessageType,
+  NewConversationStatus,
   Platform,
 } from "../../domain/types.js";
 
@@ -101,6 +102,32 @@ export interface OutboxTable {
   created_at: number;
 }
 
+/** A user's automatic-answer settings; a user without a row has the defaults. */
+export interface AiSettingsTable {
+  user_id: number;
+  enabled: number;
+  instructions: string;
+  new_conversation_status: NewConversationStatus;
+  updated_at: number;
+}
+
+/**
+ * The pending automatic answer of a conversation: at most one row per conversation, so a burst
+ * of customer messages makes one answer. `trigger_seq` is the newest customer message it must
+ * see; `claimed_seq` what it was when a worker took it (a newer one means another answer).
+ */
+export interface AiJobsTable {
+  conversation_id: string;
+  due_at: number;
+  trigger_seq: number;
+  claimed_seq: number | null;
+  lock_token: string | null;
+  locked_until: number | null;
+  /** Claims since the conversation was last answered: a job that keeps dying is given up. */
+  attempts: Generated<number>;
+  created_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   channels: ChannelsTable;
@@ -109,6 +136,8 @@ export interface Database {
   messages: MessagesTable;
   read_markers: ReadMarkersTable;
   outbox: OutboxTable;
+  ai_settings: AiSettingsTable;
+  ai_jobs: AiJobsTable;
 }
 
 export type DialectName = "sqlite" | "postgres";

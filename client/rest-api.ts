@@ -2,6 +2,7 @@ import { ApiError } from "./errors.js";
 import { type FetchLike, type Query, requestJson } from "./http.js";
 import type { TokenManager } from "./token-manager.js";
 import type {
+  AiSettingsView,
   ChannelListItem,
   ChannelView,
   ConversationPage,
@@ -32,8 +33,11 @@ export interface GetMessagesQuery {
   limit?: number;
 }
 
+/** Body of `PUT /api/ai/settings/`: any of the settings; `available` is the server's to say. */
+export type AiSettingsPatch = Partial<Omit<AiSettingsView, "available">>;
+
 /**
- * The REST API of protocol.md sections 2, 7 and 8, typed. Every call carries the bearer token;
+ * The REST API of protocol.md sections 2, 7, 8 and 11, typed. Every call carries the bearer token;
  * a 401 refreshes the token once and repeats the call. Failures throw {@link ApiError}.
  */
 export class RestApi {
@@ -101,6 +105,23 @@ export class RestApi {
   /** Removes a channel. */
   async removeChannel(id: string): Promise<void> {
     await this.call<null>("DELETE", `/api/channels/${encodeURIComponent(id)}/`);
+  }
+
+  /**
+   * The user's automatic-answer settings (protocol.md section 11); `available` is false while
+   * the server has no model configured.
+   */
+  getAiSettings(): Promise<AiSettingsView> {
+    return this.call("GET", "/api/ai/settings/");
+  }
+
+  /**
+   * Changes any of `enabled`, `instructions` (at most 8000 characters) and
+   * `new_conversation_status`; answers the whole settings object. A bad value is a `400`
+   * {@link ApiError} and changes nothing.
+   */
+  updateAiSettings(patch: AiSettingsPatch): Promise<AiSettingsView> {
+    return this.call("PUT", "/api/ai/settings/", { body: patch });
   }
 
   private async call<T>(

@@ -106,6 +106,7 @@ export async function createServer(
       chat,
       config: config.ai,
       log: aiLog,
+      metrics,
       model: new ModelClient(config.ai, {
         onRetry: (error, attempt) =>
           aiLog.info({ reason: error.message, attempt }, "model request failed, will retry"),

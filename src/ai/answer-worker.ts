@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { AiConfig } from "../config.js";
 import type { ChatService } from "../domain/chat-service.js";
 import type { Conversation } from "../domain/types.js";
+import type { AnswerOutcomeLabel } from "../metrics/metrics.js";
 import type { AnswerClaim, Store } from "../store/store.js";
 import { MODEL_RETRIES, type ModelClient, ModelError } from "./model-client.js";
 import { plainText } from "./plain-text.js";
@@ -15,6 +16,11 @@ export interface AnswerWorkerOptions {
   log: Logger;
   /** Shows the platform's own typing indicator to the customer (Telegram `sendChatAction`). */
   showTyping?: (conversation: Conversation) => Promise<void>;
+  /** Counts each turn's outcome and times each model request (`fiko_ai_*` metrics). */
+  metrics?: {
+    aiAnswer(outcome: AnswerOutcomeLabel): void;
+    aiRequest(result: "ok" | "error", seconds: number): void;
+  };
   /** Answers asked for at once. */
   concurrency?: number;
   /** Longest sleep without a wake; jobs scheduled by other processes are found this late. */
@@ -147,11 +153,12 @@ export class AnswerWorker {
   }
 
   private async answer(claim: AnswerClaim): Promise<void> {
-    const { store, chat, config } = this.options;
+    const { store, chat, config, metrics } = this.options;
     const log = this.options.log.child({ conversation: claim.conversationId });
     if (claim.attempts > MAX_CLAIMS) {
       log.warn({ attempts: claim.attempts }, "automatic answer abandoned after repeated crashes");
       await chat.giveUpAnswer(claim);
+      metrics?.aiAnswer("failed");
       return;
     }
     const conversation = await store.conversations.findById(claim.conversationId);
@@ -164,6 +171,7 @@ export class AnswerWorker {
     if (answers >= config.maxAnswersPerHour) {
       log.warn({ answers }, "hourly answer limit reached; handing over to a person");
       await chat.giveUpAnswer(claim);
+      metrics?.aiAnswer("limited");
       return;
     }
     const history = await store.messages.recent(conversation.id, config.historyLimit);
@@ -176,6 +184,7 @@ export class AnswerWorker {
     const started = Date.now();
     try {
       const answer = await this.options.model.answer(prompt, abort.signal);
+      metrics?.aiRequest("ok", (Date.now() - started) / 1000);
       const text = answer.text === null ? "" : plainText(answer.text);
       outcome = {
         text: text === "" ? null : text,
@@ -188,12 +197,14 @@ export class AnswerWorker {
         await store.answers.release(claim);
         return;
       }
+      metrics?.aiRequest("error", (Date.now() - started) / 1000);
       const reason = err instanceof ModelError ? err.message : "Unexpected error";
       log.warn(
         { reason, ms: Date.now() - started },
         "no automatic answer; handing over to a person",
       );
       await chat.giveUpAnswer(claim);
+      metrics?.aiAnswer("failed");
       return;
     } finally {
       this.aborts.delete(abort);
@@ -202,6 +213,7 @@ export class AnswerWorker {
     if (outcome.text === null && !outcome.handoff) {
       log.warn("the model's answer was empty; handing over to a person");
       await chat.giveUpAnswer(claim);
+      metrics?.aiAnswer("failed");
       return;
     }
     const result = await chat.completeAnswer(claim, {
@@ -210,8 +222,10 @@ export class AnswerWorker {
     });
     if (!result.applied) {
       log.info("automatic answer discarded: the turn ended before it was stored");
+      metrics?.aiAnswer("cancelled");
       return;
     }
+    metrics?.aiAnswer(outcome.handoff ? "handoff" : "answered");
     log.info(
       {
         ms: Date.now() - started,

@@ -14,10 +14,19 @@ import {
 export type SocketKind = "chat" | "conversations";
 export type WebhookOutcome = "accepted" | "duplicate" | "rejected";
 export type SendResult = "sent" | "retry" | "failed";
+/**
+ * answered: the model's text was stored; handoff: it asked for a person; failed: no answer
+ * (errors after retries, an empty answer, repeated crashes); limited: the hourly cap handed the
+ * conversation over; cancelled: an agent or a status change ended the turn first.
+ */
+export type AnswerOutcomeLabel = "answered" | "handoff" | "failed" | "limited" | "cancelled";
 
 // Commit to socket write is a few milliseconds on one process and tens across processes; the
 // upper buckets catch a stalled bus or a gap fill from the store.
 const FANOUT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+// A model answers in about a second to half a minute; retries push the tail further.
+const MODEL_BUCKETS = [0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120];
 
 // A server frame starts with its type (every frame is built as `{"type":…, …}`), so the label is
 // read from the first bytes instead of parsing each frame again on its way out.
@@ -53,6 +62,8 @@ export class Metrics {
   private readonly webhooks: Counter<"platform" | "outcome">;
   private readonly sends: Counter<"platform" | "result">;
   private readonly closeCodes: Children<"code">;
+  private readonly answers: Counter<"outcome">;
+  private readonly modelRequests: Histogram<"result">;
   private outboxPending: () => Promise<number> = async () => 0;
   private busUp: () => Promise<boolean> = async () => true;
 
@@ -125,6 +136,19 @@ export class Metrics {
       labelNames: ["platform", "result"],
       registers,
     });
+    this.answers = new Counter({
+      name: "fiko_ai_answers_total",
+      help: "Automatic answer turns by outcome (answered, handoff, failed, limited, cancelled)",
+      labelNames: ["outcome"],
+      registers,
+    });
+    this.modelRequests = new Histogram({
+      name: "fiko_ai_request_seconds",
+      help: "One automatic answer's model request, retries included, by result (ok, error)",
+      labelNames: ["result"],
+      buckets: MODEL_BUCKETS,
+      registers,
+    });
     const up = () => this.busUp();
     new Gauge({
       name: "fiko_bus_up",
@@ -175,6 +199,15 @@ export class Metrics {
 
   outboxSend(platform: string, result: SendResult): void {
     this.sends.inc({ platform, result });
+  }
+
+  /** How one customer turn in an `active` conversation ended. */
+  aiAnswer(outcome: AnswerOutcomeLabel): void {
+    this.answers.inc({ outcome });
+  }
+
+  aiRequest(result: "ok" | "error", seconds: number): void {
+    this.modelRequests.observe({ result }, seconds);
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

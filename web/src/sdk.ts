@@ -1,6 +1,7 @@
 // The one place the app imports the SDK from, so that the components depend on these names only.
 
 export type {
+  AiSettingsView,
   AttachmentView,
   AuthEvent,
   ChannelView,

@@ -5,7 +5,7 @@ import { AttachmentItem } from "./attachment-view.js";
 const AUTHOR: Record<MessageView["type"], string> = {
   customer: "",
   support: "",
-  AI: "Automatic answer",
+  AI: "AI",
   marketing: "Marketing",
 };
 

@@ -10,6 +10,7 @@ import { useStore } from "../lib/use-store.js";
 import type { FikoClient, UserView } from "../sdk.js";
 import { ChannelsPage } from "./channels-page.js";
 import { Inbox } from "./inbox.js";
+import { SettingsPage } from "./settings-page.js";
 
 function NavLink({ href, label, current }: { href: string; label: string; current: boolean }) {
   return (
@@ -52,6 +53,7 @@ export function Shell({ client, user }: { client: FikoClient; user: UserView }) 
         <nav aria-label="Main" class="nav">
           <NavLink href="/" label="Inbox" current={isInbox(route)} />
           <NavLink href="/channels" label="Channels" current={route.page === "channels"} />
+          <NavLink href="/settings" label="Settings" current={route.page === "settings"} />
         </nav>
         <div class="topbar-end">
           <span class="who" title={`Signed in as ${user.username}`}>
@@ -81,6 +83,8 @@ export function Shell({ client, user }: { client: FikoClient; user: UserView }) 
       <main class="page">
         {route.page === "channels" ? (
           <ChannelsPage client={client} />
+        ) : route.page === "settings" ? (
+          <SettingsPage client={client} />
         ) : (
           <Inbox client={client} list={list} selectedId={route.conversationId} />
         )}

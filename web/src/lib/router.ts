@@ -3,10 +3,14 @@ import { useEffect, useState } from "preact/hooks";
 // A few screens need no router library: the path is the state, and the server answers every
 // app path with index.html, so a reload or a shared link lands on the same screen.
 
-export type Route = { page: "inbox"; conversationId: string | null } | { page: "channels" };
+export type Route =
+  | { page: "inbox"; conversationId: string | null }
+  | { page: "channels" }
+  | { page: "settings" };
 
 export function parseRoute(path: string): Route {
   if (/^\/channels\/?$/.test(path)) return { page: "channels" };
+  if (/^\/settings\/?$/.test(path)) return { page: "settings" };
   const match = path.match(/^\/c\/([A-Za-z0-9_-]{1,64})\/?$/);
   return { page: "inbox", conversationId: match?.[1] ?? null };
 }

@@ -109,7 +109,9 @@ async function signIn(page: Page) {
 async function main() {
   ensureWebBuilt();
   mkdirSync(OUT, { recursive: true });
-  const env = await startInbox();
+  // A model address makes the Settings page show its form; the screenshots never ask it
+  // anything, because no customer writes after automatic answers are switched on.
+  const env = await startInbox({ AI_BASE_URL: "http://127.0.0.1:11434/v1", AI_MODEL: "llama3.2" });
   const browser = await launchBrowser();
   try {
     const baseUrl = env.server.baseUrl;
@@ -142,6 +144,25 @@ async function main() {
     await visible(messageLog(phone).getByText("Sent").first());
     await phone.screenshot({ path: join(OUT, "inbox-mobile-chat.png") });
     await phone.context().close();
+    const settings = await openPage(browser, baseUrl, { width: 1280, height: 800 });
+    await signIn(settings);
+    await settings.getByRole("button", { name: "Not now", exact: true }).click();
+    await settings.getByRole("link", { name: "Settings", exact: true }).click();
+    await settings.getByRole("checkbox", { name: "Automatic answers", exact: true }).check();
+    await settings
+      .getByRole("textbox", { name: "Instructions", exact: true })
+      .fill(
+        "We sell lamps and home decor. We ship to Spain, Portugal and France in 2-4 working days.\n" +
+          "Returns are free within 30 days. Hand refunds and damaged parcels over to a person.",
+      );
+    await settings
+      .getByRole("combobox", { name: "New conversations", exact: true })
+      .selectOption("active");
+    await settings.getByRole("button", { name: "Save", exact: true }).click();
+    await visible(settings.getByRole("status").filter({ hasText: "Saved" }));
+    await settings.mouse.move(0, 0);
+    await settings.screenshot({ path: join(OUT, "settings.png") });
+    await settings.context().close();
     console.log(`screenshots written to ${OUT}`);
   } finally {
     await browser.close();

@@ -17,9 +17,10 @@ export interface InboxEnv {
   close(): Promise<void>;
 }
 
-export async function startInbox(): Promise<InboxEnv> {
+/** `extraEnv` adds server settings, e.g. a model for automatic answers. */
+export async function startInbox(extraEnv: Record<string, string> = {}): Promise<InboxEnv> {
   const telegram = await FakeTelegram.start();
-  const env = { TELEGRAM_API_ROOT: telegram.apiRoot };
+  const env = { ...extraEnv, TELEGRAM_API_ROOT: telegram.apiRoot };
   let server = await startServer({ platforms: true, env });
   const { dataDir } = server;
   const port = new URL(server.baseUrl).port;

@@ -19,6 +19,7 @@ import {
   eventually,
   messageLog,
   newBot,
+  pageWidth,
   restToken,
   textUpdate,
   visible,
@@ -161,6 +162,20 @@ if (browserAvailable()) {
         assert.equal(await instructionsBox(page).inputValue(), INSTRUCTIONS);
         assert.equal(await newConversations(page).inputValue(), "active");
         assert.equal(await page.getByRole("status").filter({ hasText: "Saved" }).count(), 0);
+      });
+
+      it("fits a 360 px screen without sideways scrolling", async () => {
+        const phone = await openPage(
+          browser,
+          server.baseUrl,
+          { width: 360, height: 740 },
+          await page.context().storageState(),
+        );
+        await phone.goto("/settings");
+        await visible(instructionsBox(phone));
+        assert.equal(await instructionsBox(phone).inputValue(), INSTRUCTIONS);
+        assert.equal(await pageWidth(phone), 360);
+        await phone.context().close();
       });
 
       it("a new customer is answered automatically, labelled AI in the Messages log", async () => {

@@ -91,6 +91,9 @@ describe("metrics", () => {
       fiko_outbox_pending: "gauge",
       fiko_outbox_sends_total: "counter",
       fiko_bus_up: "gauge",
+      // Automatic answers (docs/operations.md), registered whether or not a model is configured.
+      fiko_ai_answers_total: "counter",
+      fiko_ai_request_seconds: "histogram",
       process_cpu_seconds_total: "counter",
       process_resident_memory_bytes: "gauge",
       nodejs_eventloop_lag_seconds: "gauge",

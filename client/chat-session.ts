@@ -9,11 +9,26 @@ import { TypingTracker, type TypingUser } from "./typing-tracker.js";
 import type { WebSocketConstructor } from "./websocket.js";
 import type { ChatClientFrame, ChatServerFrame, MessagePage, MessageView } from "./wire.js";
 
+/** The file of a pending message, while it uploads. */
+export interface PendingFile {
+  /** The bytes being sent; an app can show a preview of it (`URL.createObjectURL`). */
+  blob: Blob;
+  name: string;
+  size: number;
+  /** The type the browser gave the file (the server decides by the bytes). */
+  mime_type: string;
+  /** 0 to 1: the share of the upload sent so far. */
+  progress: number;
+}
+
 /** A message the user sent that the server has not confirmed as stored yet. */
 export interface PendingMessage {
   /** Made once by `send`, reused on every retry: the server stores the message once. */
   client_id: string;
+  /** The text; for a file, its caption (may be empty). */
   content: string;
+  /** Set for a message sent with {@link ChatSession.sendFile}. */
+  file?: PendingFile;
   /** `failed`: the server refused it (see `error`) or the chat closed; `retry` sends it again. */
   state: "sending" | "failed";
   error: string | null;
@@ -157,6 +172,44 @@ export class ChatSession {
     return promise;
   }
 
+  /**
+   * Sends a file with an optional caption (protocol.md section 7b). A pending entry with the
+   * file and its upload progress appears at once; the promise resolves with the stored message.
+   * Files go over REST (the socket carries text only). An interrupted upload leaves the entry
+   * `failed`; `retry` uploads it again with the same `client_id`, so it is stored once.
+   */
+  sendFile(file: Blob, options: { name?: string; caption?: string } = {}): Promise<MessageView> {
+    const caption = options.caption?.trim() ?? "";
+    if (caption.length > MAX_CONTENT_LENGTH) {
+      return Promise.reject(
+        new ApiError(
+          400,
+          "invalid_message",
+          `caption must be at most ${MAX_CONTENT_LENGTH} characters`,
+        ),
+      );
+    }
+    if (file.size === 0) {
+      return Promise.reject(new ApiError(400, "empty_file", "The file is empty"));
+    }
+    if (this.state.status === "closed") return Promise.reject(this.closedError());
+    const name = options.name ?? fileName(file);
+    const entry: PendingMessage = {
+      client_id: randomId(),
+      content: caption,
+      file: { blob: file, name, size: file.size, mime_type: file.type, progress: 0 },
+      state: "sending",
+      error: null,
+      created_at: new Date().toISOString(),
+    };
+    const outgoing: Outgoing = { entry, waiters: [] };
+    this.outgoing.set(entry.client_id, outgoing);
+    const promise = this.wait(outgoing);
+    this.update({ pending: [...this.state.pending, entry] });
+    void this.upload(entry);
+    return promise;
+  }
+
   /** Sends a `failed` pending message again, with its `client_id`. */
   retry(clientId: string): Promise<MessageView> {
     const outgoing = this.outgoing.get(clientId);
@@ -165,7 +218,8 @@ export class ChatSession {
     const promise = this.wait(outgoing);
     if (outgoing.entry.state === "failed") {
       this.setEntry(clientId, { state: "sending", error: null });
-      if (this.state.status === "open") this.transmit(outgoing.entry);
+      if (outgoing.entry.file) void this.upload(outgoing.entry);
+      else if (this.state.status === "open") this.transmit(outgoing.entry);
     }
     return promise;
   }
@@ -245,7 +299,7 @@ export class ChatSession {
         // Errors here answer a frame we sent; a reply may be among them, so ask REST, which
         // answers each client_id definitely (stored, or why not).
         for (const { entry } of this.outgoing.values()) {
-          if (entry.state === "sending") void this.confirmOverRest(entry);
+          if (entry.state === "sending" && !entry.file) void this.confirmOverRest(entry);
         }
         return;
       default:
@@ -281,7 +335,7 @@ export class ChatSession {
     }
     this.socket.ready();
     for (const { entry } of this.outgoing.values()) {
-      if (entry.state === "sending") this.transmit(entry);
+      if (entry.state === "sending" && !entry.file) this.transmit(entry);
     }
   }
 
@@ -364,6 +418,28 @@ export class ChatSession {
     this.socket.send({ type: "chat_message", content: entry.content, client_id: entry.client_id });
   }
 
+  private async upload(entry: PendingMessage): Promise<void> {
+    const file = entry.file;
+    if (!file) return;
+    const clientId = entry.client_id;
+    try {
+      const stored = await this.deps.api.sendFile(
+        this.conversationId,
+        { blob: file.blob, name: file.name },
+        { content: entry.content || undefined, client_id: clientId },
+        ({ sent, total }) => {
+          const current = this.outgoing.get(clientId)?.entry.file;
+          if (current && total > 0)
+            this.setEntry(clientId, { file: { ...current, progress: sent / total } });
+        },
+      );
+      if (this.state.status !== "closed") this.accept([stored]);
+    } catch (err) {
+      // Every failure is shown: a refusal says why; an interrupted upload can be retried.
+      this.fail(clientId, err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
   private async confirmOverRest(entry: PendingMessage): Promise<void> {
     try {
       const stored = await this.deps.api.sendMessage(this.conversationId, {
@@ -435,6 +511,14 @@ export class ChatSession {
     this.state = { ...this.state, ...changes };
     this.changes.emit();
   }
+}
+
+/** A browser `File` has a name; a plain `Blob` gets one from its type. */
+function fileName(file: Blob): string {
+  const named = (file as Blob & { name?: unknown }).name;
+  if (typeof named === "string" && named !== "") return named;
+  const subtype = file.type.split("/")[1]?.split(";")[0];
+  return subtype ? `file.${subtype}` : "file";
 }
 
 function assertNever(frame: never): void {

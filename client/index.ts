@@ -4,6 +4,7 @@ export {
   ChatSession,
   type ChatState,
   MAX_CONTENT_LENGTH,
+  type PendingFile,
   type PendingMessage,
 } from "./chat-session.js";
 export {
@@ -40,6 +41,7 @@ export {
   type TokenStorage,
 } from "./token-storage.js";
 export { TYPING_EXPIRY_MS, type TypingUser } from "./typing-tracker.js";
+export type { UploadFile, UploadProgress } from "./upload.js";
 export type {
   CloseEventLike,
   MessageEventLike,

@@ -1,6 +1,7 @@
 import { ApiError } from "./errors.js";
 import { type FetchLike, type Query, requestJson } from "./http.js";
 import type { TokenManager } from "./token-manager.js";
+import { type UploadFile, type UploadProgress, uploadForm } from "./upload.js";
 import type {
   AiSettingsView,
   ChannelListItem,
@@ -76,6 +77,30 @@ export class RestApi {
   /** Stores a support message; the same `client_id` again answers the stored one. */
   sendMessage(id: string, body: { content: string; client_id?: string }): Promise<MessageView> {
     return this.call("POST", `/api/conversations/${encodeURIComponent(id)}/messages/`, { body });
+  }
+
+  /**
+   * Stores a support message with a file (protocol.md section 7b): `content` is the caption.
+   * The same `client_id` again answers the stored message. Over the server's upload limit the
+   * error is `413` with code `too_large`; an empty file is a `400`.
+   */
+  async sendFile(
+    id: string,
+    file: UploadFile,
+    fields: { content?: string; client_id?: string } = {},
+    onProgress?: (progress: UploadProgress) => void,
+  ): Promise<MessageView> {
+    const { baseUrl, fetch, tokens } = this.deps;
+    const url = `${baseUrl}/api/conversations/${encodeURIComponent(id)}/messages/`;
+    const upload = (token: string) =>
+      uploadForm<MessageView>(fetch, url, token, fields, file, onProgress);
+    const token = await tokens.accessToken();
+    try {
+      return await upload(token);
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 401) throw err;
+      return upload(await tokens.rejected(token));
+    }
   }
 
   /** Marks the conversation read. */

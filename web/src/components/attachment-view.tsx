@@ -1,4 +1,6 @@
+import { fileSize } from "../lib/file-size.js";
 import type { AttachmentView } from "../sdk.js";
+import { ImageAttachment } from "./image-viewer.js";
 
 const KIND_LABEL: Record<AttachmentView["kind"], string> = {
   photo: "Photo",
@@ -14,10 +16,7 @@ const KIND_LABEL: Record<AttachmentView["kind"], string> = {
 };
 
 function size(bytes: number | null): string {
-  if (bytes === null) return "";
-  if (bytes < 1024) return ` (${bytes} B)`;
-  if (bytes < 1024 * 1024) return ` (${Math.round(bytes / 1024)} KB)`;
-  return ` (${(bytes / 1024 / 1024).toFixed(1)} MB)`;
+  return bytes === null ? "" : ` (${fileSize(bytes)})`;
 }
 
 /** Media of a message (protocol.md 7b): pictures shown, sound and video playable, files as links. */
@@ -46,11 +45,7 @@ export function AttachmentItem({ attachment }: { attachment: AttachmentView }) {
     if (attachment.mime_type?.startsWith("video/")) {
       return <video class="attachment-media" src={url} controls muted loop aria-label={label} />;
     }
-    return (
-      <a href={url} target="_blank" rel="noreferrer" class="attachment-image">
-        <img src={url} alt={label} loading="lazy" />
-      </a>
-    );
+    return <ImageAttachment attachment={attachment} url={url} label={label} />;
   }
   if (kind === "video" || kind === "video_note") {
     return (

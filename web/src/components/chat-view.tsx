@@ -73,6 +73,8 @@ export function ChatView({
   const state = useStore(chat);
   const { conversation, missing, setKnown } = useConversation(client, list, conversationId);
   const [error, setError] = useState<string | null>(null);
+  const [staged, setStaged] = useState<File | null>(null);
+  const [dragging, setDragging] = useState(false);
   useMarkRead(chat, state, conversation?.unread_count ?? 0);
 
   if (missing || state.error) {
@@ -91,8 +93,28 @@ export function ChatView({
   };
   const typing = state.typing.map((t) => t.username);
 
+  const closed = state.status === "closed";
+  // Dropping a file anywhere on the conversation stages it in the composer.
+  const dropHandlers = {
+    onDragOver: (event: DragEvent) => {
+      if (closed || !event.dataTransfer?.types.includes("Files")) return;
+      event.preventDefault();
+      setDragging(true);
+    },
+    onDragLeave: (event: DragEvent) => {
+      if (event.currentTarget === event.target) setDragging(false);
+    },
+    onDrop: (event: DragEvent) => {
+      setDragging(false);
+      const file = event.dataTransfer?.files[0];
+      if (closed || !file) return;
+      event.preventDefault();
+      setStaged(file);
+    },
+  };
+
   return (
-    <div class="chat">
+    <div class={`chat${dragging ? " chat-drop" : ""}`} {...dropHandlers}>
       {conversation ? (
         <ChatHeader conversation={conversation} onChange={update} />
       ) : (
@@ -107,7 +129,7 @@ export function ChatView({
       <p class="typing" aria-live="polite">
         {typing.length > 0 && `${typing.join(", ")} ${typing.length === 1 ? "is" : "are"} typing…`}
       </p>
-      <Composer chat={chat} disabled={state.status === "closed"} />
+      <Composer chat={chat} disabled={closed} staged={staged} onStage={setStaged} />
     </div>
   );
 }

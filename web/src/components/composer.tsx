@@ -1,12 +1,28 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { ChatSession } from "../sdk.js";
+import { LocalFile } from "./local-file.js";
 
 const TYPING_REFRESH_MS = 3000;
 const TYPING_IDLE_MS = 4000;
 
-/** The reply box: Enter sends, Shift+Enter starts a new line; typing is announced to others. */
-export function Composer({ chat, disabled }: { chat: ChatSession; disabled: boolean }) {
+/**
+ * The reply box: Enter sends, Shift+Enter starts a new line; typing is announced to others.
+ * A file (picked with "Attach file", pasted, or dropped on the chat) waits above the box with
+ * a preview until it is sent, the text becoming its caption.
+ */
+export function Composer({
+  chat,
+  disabled,
+  staged,
+  onStage,
+}: {
+  chat: ChatSession;
+  disabled: boolean;
+  staged: File | null;
+  onStage: (file: File | null) => void;
+}) {
   const [text, setText] = useState("");
+  const picker = useRef<HTMLInputElement>(null);
   const lastTypingSent = useRef(0);
   const idleTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
@@ -31,11 +47,24 @@ export function Composer({ chat, disabled }: { chat: ChatSession; disabled: bool
 
   const send = () => {
     const content = text.trim();
-    if (!content || disabled) return;
+    if ((!content && !staged) || disabled) return;
     setText("");
     stopTyping();
     // A failure stays visible in the log as "Failed", with a way to retry.
-    chat.send(content).catch(() => undefined);
+    if (staged) {
+      onStage(null);
+      chat.sendFile(staged, { name: staged.name, caption: content }).catch(() => undefined);
+    } else {
+      chat.send(content).catch(() => undefined);
+    }
+  };
+
+  const pasted = (event: ClipboardEvent) => {
+    const file = [...(event.clipboardData?.files ?? [])][0];
+    if (!file) return;
+    // A pasted screenshot has no name of its own.
+    event.preventDefault();
+    onStage(file.name ? file : new File([file], "pasted-image.png", { type: file.type }));
   };
 
   return (
@@ -46,12 +75,42 @@ export function Composer({ chat, disabled }: { chat: ChatSession; disabled: bool
         send();
       }}
     >
+      {staged && (
+        <fieldset class="staged" aria-label="File to send">
+          <LocalFile blob={staged} name={staged.name} />
+          <button
+            type="button"
+            class="icon-button"
+            aria-label="Remove file"
+            title="Remove file"
+            onClick={() => onStage(null)}
+          >
+            <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+              <path d="M6 6l12 12M18 6L6 18" stroke="currentColor" stroke-width="2" />
+            </svg>
+          </button>
+        </fieldset>
+      )}
+      <input
+        ref={picker}
+        type="file"
+        class="visually-hidden"
+        tabIndex={-1}
+        aria-hidden="true"
+        onChange={(event) => {
+          const file = event.currentTarget.files?.[0];
+          if (file) onStage(file);
+          // The same file picked again must fire a change.
+          event.currentTarget.value = "";
+        }}
+      />
       <button
         type="button"
         class="icon-button"
         aria-label="Attach file"
-        title="Attaching files is coming soon: media upload is not available yet"
-        disabled
+        title="Attach a photo, video or file (or paste or drop one)"
+        disabled={disabled}
+        onClick={() => picker.current?.click()}
       >
         <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
           <path
@@ -67,12 +126,13 @@ export function Composer({ chat, disabled }: { chat: ChatSession; disabled: bool
       <textarea
         class="composer-input"
         aria-label="Message"
-        placeholder="Write a reply…"
+        placeholder={staged ? "Add a caption…" : "Write a reply…"}
         title="Enter sends, Shift+Enter starts a new line"
         rows={1}
         maxLength={4096}
         value={text}
         onInput={(event) => typed(event.currentTarget.value)}
+        onPaste={pasted}
         onKeyDown={(event) => {
           if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
             event.preventDefault();
@@ -80,7 +140,7 @@ export function Composer({ chat, disabled }: { chat: ChatSession; disabled: bool
           }
         }}
       />
-      <button type="submit" class="button primary" disabled={disabled || !text.trim()}>
+      <button type="submit" class="button primary" disabled={disabled || (!text.trim() && !staged)}>
         Send
       </button>
     </form>

@@ -1,6 +1,7 @@
 import { fullTime, shortTime } from "../lib/format.js";
 import type { MessageView, PendingMessage } from "../sdk.js";
 import { AttachmentItem } from "./attachment-view.js";
+import { LocalFile } from "./local-file.js";
 
 const AUTHOR: Record<MessageView["type"], string> = {
   customer: "",
@@ -65,9 +66,19 @@ export function PendingItem({
   onRetry: (clientId: string) => void;
 }) {
   const failed = pending.state === "failed";
+  const file = pending.file;
   return (
     <li class={`msg msg-out msg-pending${failed ? " msg-failed" : ""}`}>
-      <p class="msg-text">{pending.content}</p>
+      {file && <LocalFile blob={file.blob} name={file.name} />}
+      {file && !failed && (
+        <progress
+          class="upload-progress"
+          aria-label={`Uploading ${file.name}`}
+          max={100}
+          value={Math.round(file.progress * 100)}
+        />
+      )}
+      {pending.content && <p class="msg-text">{pending.content}</p>}
       <span class="msg-meta">
         <DeliveryState label={failed ? "Failed" : "Sending"} error={pending.error} />
         {failed && (

@@ -346,7 +346,7 @@ function suite(): void {
           return answers.every((status) => status === 503);
         },
         "every process unready while Redis is down",
-        3000,
+        15_000,
       );
       await sleep(Math.max(0, 800 - (Date.now() - downAt)));
       await redis.up();

@@ -82,7 +82,7 @@ export class FakeModel {
   }
 
   /** Resolves once `count` requests were received in all. */
-  async waitForRequests(count: number, timeoutMs = 5000): Promise<ModelRequest[]> {
+  async waitForRequests(count: number, timeoutMs = 15_000): Promise<ModelRequest[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.requests.length < count) {
       const left = deadline - Date.now();

@@ -166,7 +166,7 @@ export class RedisTestCluster {
   }
 
   /** Waits until every node reports `cluster_state:ok` with all slots assigned. */
-  async waitOk(timeoutMs = 10_000): Promise<void> {
+  async waitOk(timeoutMs = 30_000): Promise<void> {
     await waitFor(
       async () => {
         const infos = await this.onEach(["CLUSTER", "INFO"]).catch(() => undefined);

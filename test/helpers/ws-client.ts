@@ -39,7 +39,7 @@ export class WsClient {
   }
 
   /** The next unread frame (of `type`, skipping others when given). */
-  async next(type?: string, timeoutMs = 3000): Promise<Frame> {
+  async next(type?: string, timeoutMs = 10_000): Promise<Frame> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       while (this.cursor < this.frames.length) {

@@ -412,7 +412,7 @@ describe("poll supervisor", () => {
       const changedAt = Date.now();
       const run = runs.find((r) => r.channel === channel.id);
       const stopped = await eventually(() => run?.stopped);
-      assert.ok(stopped - changedAt < 2000, `took ${stopped - changedAt} ms`);
+      assert.ok(stopped - changedAt < 10_000, `took ${stopped - changedAt} ms`);
       await sleep(3 * SUP_ROUND);
       assert.equal(runs.filter((r) => r.channel === channel.id).length, 1);
       assert.equal((await leaseOf(channel.id))?.poll_owner, "someone-else");

@@ -225,7 +225,7 @@ export async function openList(server: TestServer, user: TestUser): Promise<WsCl
 /** Polls `check` until it returns a value other than undefined. */
 export async function eventually<T>(
   check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 3000,
+  timeoutMs = 10_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -165,6 +165,14 @@ export class FikoClient {
     return list;
   }
 
+  /**
+   * The absolute address of a path the server hands out, such as an attachment's signed `url`
+   * (protocol.md section 7b), for an `<img src>` or a download.
+   */
+  absoluteUrl(path: string): string {
+    return this.options.baseUrl + path;
+  }
+
   /** A live chat on one conversation (its own socket); `close()` it when done. */
   chat(conversationId: string): ChatSession {
     const chat = new ChatSession(conversationId, {

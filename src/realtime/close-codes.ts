@@ -1,16 +1,8 @@
+// The codes are the wire's (client/wire.ts), so server and SDK cannot disagree on them.
+import { Close, type CloseCode } from "../../client/wire.js";
 import { AppError } from "../errors.js";
 
-/** Every close code the server uses (protocol.md section 6). */
-export const Close = {
-  GoingAway: 1001,
-  Policy: 1008,
-  TooBig: 1009,
-  Internal: 1011,
-  Unauthorized: 4001,
-  Forbidden: 4003,
-} as const;
-
-export type CloseCode = (typeof Close)[keyof typeof Close];
+export { Close, type CloseCode };
 
 export const CloseReason: Record<CloseCode, string> = {
   [Close.GoingAway]: "server going away",

@@ -1,9 +1,9 @@
-import { customerName, SOURCE_LABELS, STATUS_LABELS } from "../lib/format.js";
+import { customerName, SOURCE_LABELS } from "../lib/format.js";
 import { followLink } from "../lib/router.js";
 import type { ConversationStatus, ConversationView } from "../sdk.js";
 import { Avatar } from "./avatar.js";
+import { StatusOptions } from "./status-options.js";
 
-const STATUSES = Object.keys(STATUS_LABELS) as ConversationStatus[];
 const PRIORITIES = [1, 2, 3, 4, 5];
 
 /** Who the customer is, and the conversation's status and priority. */
@@ -43,11 +43,7 @@ export function ChatHeader({
               onChange({ status: event.currentTarget.value as ConversationStatus })
             }
           >
-            {STATUSES.map((status) => (
-              <option key={status} value={status}>
-                {STATUS_LABELS[status]}
-              </option>
-            ))}
+            <StatusOptions />
           </select>
         </label>
         <label class="select-field">

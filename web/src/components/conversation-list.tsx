@@ -1,10 +1,10 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { SOURCE_LABELS, STATUS_LABELS } from "../lib/format.js";
+import { SOURCE_LABELS } from "../lib/format.js";
 import { useStore } from "../lib/use-store.js";
 import type { ConversationFilter, ConversationList, ConversationStatus, Platform } from "../sdk.js";
 import { ConversationItem } from "./conversation-item.js";
+import { StatusOptions } from "./status-options.js";
 
-const STATUSES = Object.keys(STATUS_LABELS) as ConversationStatus[];
 const SOURCES = Object.keys(SOURCE_LABELS) as Platform[];
 
 /** Filters, search and the live list with paging by cursor as the end scrolls into view. */
@@ -75,11 +75,7 @@ export function ConversationListPanel({
               }
             >
               <option value="">All</option>
-              {STATUSES.map((status) => (
-                <option key={status} value={status}>
-                  {STATUS_LABELS[status]}
-                </option>
-              ))}
+              <StatusOptions />
             </select>
           </label>
           <label class="select-field">

@@ -6,6 +6,7 @@ import type {
   ConversationPage,
   ConversationStatus,
   Customer,
+  InboundAttachment,
   Message,
   MessagePage,
   MessageType,
@@ -74,6 +75,8 @@ export interface InboundMessage {
   /** Platform message id, the idempotency key: Telegram `message_id`, Instagram `mid`. */
   externalMessageId: string;
   content: string;
+  /** Media of the message; a file among them gets a download job in the same transaction. */
+  attachments?: InboundAttachment[];
   /** When the customer sent it; the store uses its own clock when absent. */
   sentAt?: number;
 }

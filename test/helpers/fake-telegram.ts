@@ -30,6 +30,13 @@ export interface TelegramReply {
   delayMs?: number;
 }
 
+/** A scripted call that waits for `until`, then gets the normal answer. */
+export const heldUntil = (until: Promise<void>): TelegramReply & { hold: Promise<void> } => ({
+  status: 200,
+  body: null,
+  hold: until,
+});
+
 export const telegramError = (
   code: number,
   description: string,
@@ -215,7 +222,9 @@ export class FakeTelegram {
     for (const wake of [...this.callWaiters]) wake();
 
     const scripted = this.scripts.get(method)?.shift();
-    if (scripted) {
+    if (scripted && "hold" in scripted && scripted.hold instanceof Promise) {
+      await scripted.hold;
+    } else if (scripted) {
       if (scripted.delayMs) await delay(scripted.delayMs);
       return send(res, scripted.status, scripted.body);
     }

@@ -24,6 +24,9 @@ export const SAMPLES = {
       0x00, 0x69, 0x73, 0x6f, 0x6d, 0x69, 0x73, 0x6f, 0x32,
     ]),
   ),
+  webp: pad(
+    Buffer.concat([Buffer.from("RIFF"), Buffer.from([0x50, 2, 0, 0]), Buffer.from("WEBPVP8 ")]),
+  ),
   /** MPEG-1 Layer III frames. */
   mp3: Buffer.concat(
     Array.from({ length: 4 }, () => pad(Buffer.from([0xff, 0xfb, 0x90, 0x64]), 417)),

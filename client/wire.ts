@@ -85,25 +85,36 @@ export interface SenderView {
   username: string;
 }
 
-/** A media item of a message (section 7b); fields that do not apply are `null`. */
+/**
+ * A media item of a message (section 7b). Every field is always present; those that do not
+ * apply to the kind are `null` (a photo's `latitude`, a contact's `size`).
+ */
 export interface AttachmentView {
   id: string;
   kind: AttachmentKind;
+  /** Sniffed from the stored bytes once they are fetched; the platform's word until then. */
   mime_type: string | null;
   file_name: string | null;
+  /** Bytes. */
   size: number | null;
   width: number | null;
   height: number | null;
+  /** Seconds. */
   duration: number | null;
-  /** A signed path on the server (put the base URL in front); `null` for location and contact. */
+  /**
+   * A signed path on the server (put the base URL in front), valid at least an hour. `null` for
+   * location and contact, and for a file the platform refused (too big for the Bot API, a
+   * link that expired before it could be fetched).
+   */
   url: string | null;
-  latitude?: number | null;
-  longitude?: number | null;
-  title?: string | null;
-  address?: string | null;
-  phone_number?: string | null;
-  first_name?: string | null;
-  last_name?: string | null;
+  latitude: number | null;
+  longitude: number | null;
+  /** A venue's name (kind `location`). */
+  title: string | null;
+  address: string | null;
+  phone_number: string | null;
+  first_name: string | null;
+  last_name: string | null;
 }
 
 /** A stored message (section 3). */
@@ -124,8 +135,8 @@ export interface MessageView {
   delivery_error?: string;
   /** Echo of the sender's `client_id`, for matching optimistic messages. */
   client_id: string | null;
-  /** Media (section 7b); absent from servers that do not store media. */
-  attachments?: AttachmentView[];
+  /** Media (section 7b); `[]` when none. */
+  attachments: AttachmentView[];
   created_at: IsoTime;
 }
 

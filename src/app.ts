@@ -4,7 +4,10 @@ import type { Logger } from "pino";
 import type { AccountService } from "./auth/account-service.js";
 import type { Bus } from "./bus/bus.js";
 import type { ChatService } from "./domain/chat-service.js";
+import type { AttachmentLinks } from "./files/attachment-links.js";
+import type { FileStore } from "./files/file-store.js";
 import { aiSettingsRoutes } from "./http/ai-settings-routes.js";
+import { attachmentRoutes } from "./http/attachment-routes.js";
 import { authRoutes } from "./http/auth-routes.js";
 import { requireUser } from "./http/authenticate.js";
 import { conversationRoutes } from "./http/conversation-routes.js";
@@ -32,6 +35,9 @@ export interface Components {
   accounts: AccountService;
   gateway: Gateway;
   platforms: PlatformRuntime | undefined;
+  /** Where attachment bytes live (section 7b). */
+  files: FileStore;
+  links: AttachmentLinks;
 }
 
 export interface AppDeps extends Components {
@@ -43,6 +49,8 @@ export interface AppDeps extends Components {
   ops: OpsOptions;
   /** Whether automatic answers are configured (`AI_BASE_URL` and `AI_MODEL`). */
   answersAvailable: boolean;
+  /** Largest agent upload (`MAX_UPLOAD_BYTES`). */
+  maxUploadBytes: number;
 }
 
 /** The operations settings of protocol.md section 9 that shape the HTTP surface. */
@@ -114,6 +122,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     limits: deps.limits,
   });
   await app.register(conversationRoutes, { chat: deps.chat, requireUser: guard });
+  await app.register(attachmentRoutes, {
+    attachments: deps.store.attachments,
+    files: deps.files,
+    links: deps.links,
+    accounts: deps.accounts,
+    fetcher: () => deps.platforms?.media,
+  });
   await app.register(aiSettingsRoutes, {
     settings: deps.store.aiSettings,
     available: deps.answersAvailable,

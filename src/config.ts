@@ -110,6 +110,23 @@ const schema = z
     AI_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
     AI_HISTORY_LIMIT: z.coerce.number().int().min(1).max(500).default(20),
     AI_MAX_ANSWERS_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(20),
+    FILES_DIR: z.string().min(1).default("./data/files"),
+    S3_BUCKET: z.string().min(1).optional(),
+    S3_ENDPOINT: optionalUrl,
+    S3_REGION: z.string().min(1).default("us-east-1"),
+    S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+    S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+    MAX_UPLOAD_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(20 * 1024 * 1024),
+    ATTACHMENT_LINK_TTL: z.coerce
+      .number()
+      .int()
+      .min(3600)
+      .default(2 * 3600),
+    MEDIA_FETCH_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
   })
   .refine((e) => Boolean(e.TLS_CERT_FILE) === Boolean(e.TLS_KEY_FILE), {
     path: ["TLS_CERT_FILE"],
@@ -155,6 +172,29 @@ export interface Config {
   limits: Limits;
   /** Automatic answers; undefined without both `AI_BASE_URL` and `AI_MODEL`. */
   ai: AiConfig | undefined;
+  files: FilesConfig;
+}
+
+/** Media (section 7b): where attachment bytes live and the limits around them. */
+export interface FilesConfig {
+  /** The folder of the disk store (used when `s3` is undefined). */
+  dir: string;
+  /** An S3-compatible bucket instead of the folder, when `S3_BUCKET` is set. */
+  s3:
+    | {
+        bucket: string;
+        endpoint: string | undefined;
+        region: string;
+        accessKeyId: string | undefined;
+        secretAccessKey: string | undefined;
+      }
+    | undefined;
+  /** Largest agent upload, in bytes. */
+  maxUploadBytes: number;
+  /** How long a signed attachment link stays valid, in seconds (at least one hour). */
+  linkTtlSeconds: number;
+  /** Downloads of one inbound file before it is given up as unavailable. */
+  fetchMaxAttempts: number;
 }
 
 /** The abuse limits of protocol.md section 9; `0` switches a limit off. */
@@ -258,5 +298,20 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
             maxAnswersPerHour: e.AI_MAX_ANSWERS_PER_HOUR,
           })
         : undefined,
+    files: Object.freeze({
+      dir: e.FILES_DIR,
+      s3: e.S3_BUCKET
+        ? Object.freeze({
+            bucket: e.S3_BUCKET,
+            endpoint: e.S3_ENDPOINT,
+            region: e.S3_REGION,
+            accessKeyId: e.S3_ACCESS_KEY_ID,
+            secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+          })
+        : undefined,
+      maxUploadBytes: e.MAX_UPLOAD_BYTES,
+      linkTtlSeconds: e.ATTACHMENT_LINK_TTL,
+      fetchMaxAttempts: e.MEDIA_FETCH_MAX_ATTEMPTS,
+    }),
   });
 }

@@ -10,6 +10,9 @@ import type { Bus } from "./bus/bus.js";
 import { LocalBus } from "./bus/local-bus.js";
 import type { Config } from "./config.js";
 import { ChatService } from "./domain/chat-service.js";
+import { useAttachmentLinks } from "./domain/views.js";
+import { AttachmentLinks } from "./files/attachment-links.js";
+import { createFileStore } from "./files/create-file-store.js";
 import { AbuseLimits } from "./limits/abuse-limits.js";
 import { Metrics } from "./metrics/metrics.js";
 import { createPlatformRuntime, type PlatformRuntime } from "./platforms/runtime.js";
@@ -59,6 +62,9 @@ export async function createServer(
   );
   await store.migrate();
   const bus = await createBus(config, log);
+  const files = createFileStore(config.files);
+  const links = new AttachmentLinks(config.jwtSecret, config.files.linkTtlSeconds);
+  useAttachmentLinks((id) => links.path(id));
   const metrics = new Metrics();
   metrics.observe({
     outboxPending: () => store.outbox.countPending(),
@@ -81,6 +87,7 @@ export async function createServer(
     bus,
     log,
     onOutboxQueued: () => platforms?.wakeDelivery(),
+    onMediaQueued: () => platforms?.wakeMedia(),
     onStored: (message, conversation) => metrics.messageStored(message.type, conversation.source),
     ...(config.ai && { answers: { replyDelayMs: config.ai.replyDelayMs } }),
     onAnswerScheduled: () => answers?.wake(),
@@ -97,7 +104,7 @@ export async function createServer(
     onFanout: (committedAt) => metrics.fanoutWritten(committedAt),
   });
   if (options.platforms !== false) {
-    platforms = createPlatformRuntime({ config, store, chat, log, metrics });
+    platforms = createPlatformRuntime({ config, store, chat, log, metrics, files, links });
   }
   if (config.ai) {
     const aiLog = log.child({ component: "answers" });
@@ -114,7 +121,16 @@ export async function createServer(
       showTyping: (conversation) => platforms?.showTyping(conversation) ?? Promise.resolve(),
     });
   }
-  const components: Components = { store, bus, chat, accounts, gateway, platforms };
+  const components: Components = {
+    store,
+    bus,
+    chat,
+    accounts,
+    gateway,
+    platforms,
+    files,
+    links,
+  };
   let draining = false;
   const ops: OpsOptions = {
     ...(tls ? { tls } : {}),
@@ -133,6 +149,7 @@ export async function createServer(
     limits,
     ops,
     answersAvailable: config.ai !== undefined,
+    maxUploadBytes: config.files.maxUploadBytes,
   });
   let heartbeat: NodeJS.Timeout | undefined;
 

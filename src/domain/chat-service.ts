@@ -34,6 +34,8 @@ export interface ChatServiceDeps {
   log: Logger;
   /** Wakes the delivery worker when a send was queued, so it need not poll. */
   onOutboxQueued?: () => void;
+  /** Wakes the media download worker when a customer message brought files to fetch. */
+  onMediaQueued?: () => void;
   /** Told of every message stored (not of duplicates): the metrics count them. */
   onStored?: (message: Message, conversation: Conversation) => void;
   /** Present when automatic answers are configured (section 11). */
@@ -59,6 +61,7 @@ export class ChatService {
     if (result.duplicate) return result;
     if (result.answerScheduled) this.deps.onAnswerScheduled?.();
     const { message, conversation } = result;
+    if (message.attachments.some((a) => a.state === "pending")) this.deps.onMediaQueued?.();
     this.deps.onStored?.(message, conversation);
     await this.publish(conversationTopic(conversation.id), {
       kind: "message_created",

@@ -6,6 +6,7 @@ import { ulid } from "ulid";
 export const newMessageId = (): string => ulid();
 export const newConversationId = (): string => `c_${randomBytes(12).toString("base64url")}`;
 export const newChannelId = (): string => `ch_${randomBytes(12).toString("base64url")}`;
+export const newAttachmentId = (): string => `a_${randomBytes(12).toString("base64url")}`;
 export const newSecretToken = (): string => randomBytes(32).toString("base64url");
 
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

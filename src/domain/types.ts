@@ -3,6 +3,8 @@
 
 // The literal lists are part of the wire vocabulary; they live there, once.
 export {
+  ATTACHMENT_KINDS,
+  type AttachmentKind,
   CONVERSATION_STATUSES,
   type ConversationStatus,
   DELIVERY_STATUSES,
@@ -14,6 +16,7 @@ export {
 } from "../../client/wire.js";
 
 import type {
+  AttachmentKind,
   ConversationStatus,
   DeliveryStatus,
   MessageType,
@@ -50,6 +53,47 @@ export interface MessageSender {
   username: string;
 }
 
+/**
+ * Where a file's bytes are: `stored` in the file store; `pending` still on the platform (the
+ * download job, or the first request for it, fetches them); `unavailable` refused or lost for
+ * good (too big for the Bot API, an expired link): the attachment stays, without a link;
+ * `none` for kinds without a file (location, contact).
+ */
+export type AttachmentState = "stored" | "pending" | "unavailable" | "none";
+
+/** Where a platform keeps a file until we fetched it (never shown to clients). */
+export type PlatformFileRef =
+  | { platform: "telegram"; fileId: string }
+  | { platform: "instagram"; url: string };
+
+/** The fields of a media item of a message (section 7b); those that do not apply are null. */
+export interface AttachmentFields {
+  kind: AttachmentKind;
+  mimeType: string | null;
+  fileName: string | null;
+  size: number | null;
+  width: number | null;
+  height: number | null;
+  duration: number | null;
+  latitude: number | null;
+  longitude: number | null;
+  title: string | null;
+  address: string | null;
+  phoneNumber: string | null;
+  firstName: string | null;
+  lastName: string | null;
+}
+
+export interface Attachment extends AttachmentFields {
+  id: string;
+  state: AttachmentState;
+}
+
+/** An attachment arriving from a platform; `ref` is null for kinds without a file. */
+export interface InboundAttachment extends AttachmentFields {
+  ref: PlatformFileRef | null;
+}
+
 export interface Message {
   id: string;
   conversationId: string;
@@ -63,6 +107,8 @@ export interface Message {
   deliveryStatus: DeliveryStatus;
   deliveryError: string | null;
   clientId: string | null;
+  /** In the order the customer or agent sent them; empty for plain text. */
+  attachments: Attachment[];
   createdAt: number;
 }
 

@@ -5,6 +5,10 @@ import { OutboxWorker } from "../delivery/outbox-worker.js";
 import { platformSender } from "../delivery/platform-sender.js";
 import type { ChatService } from "../domain/chat-service.js";
 import type { Channel, Conversation } from "../domain/types.js";
+import type { AttachmentLinks } from "../files/attachment-links.js";
+import type { FileStore } from "../files/file-store.js";
+import { MEDIA_FETCH_TIMEOUT_MS, MediaFetchWorker } from "../files/media-fetch-worker.js";
+import { MediaFetcher } from "../files/media-fetcher.js";
 import type { RequireUser } from "../http/authenticate.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { Store } from "../store/store.js";
@@ -36,6 +40,9 @@ export interface PlatformRuntime {
   polledChannels(): string[];
   /** Shows the customer that an answer is being written, where the platform can (Telegram). */
   showTyping(conversation: Conversation): Promise<void>;
+  /** Fetches customers' files into the file store (the job, and on demand). */
+  media: MediaFetcher;
+  wakeMedia(): void;
 }
 
 export interface PlatformRuntimeDeps {
@@ -44,6 +51,8 @@ export interface PlatformRuntimeDeps {
   chat: ChatService;
   log: Logger;
   metrics?: Metrics;
+  files: FileStore;
+  links: AttachmentLinks;
   /** Long-poll `timeout` for Telegram `getUpdates` (seconds); tests make it small. */
   pollTimeoutSeconds?: number;
   /** Polling lease length (ms); default `TELEGRAM_POLL_LEASE_MS` (60 s). */
@@ -86,6 +95,25 @@ export function createPlatformRuntime(deps: PlatformRuntimeDeps): PlatformRuntim
     client: instagram,
     background,
     log: log.child({ platform: "instagram" }),
+  });
+
+  const media = new MediaFetcher({
+    attachments: store.attachments,
+    channels: store.channels,
+    files: deps.files,
+    open: async (channel, ref) => {
+      if (ref.platform === "instagram") return instagram.openFile(ref.url, MEDIA_FETCH_TIMEOUT_MS);
+      return channelClient(channel).openFile(ref.fileId, MEDIA_FETCH_TIMEOUT_MS);
+    },
+    notify: (message) => chat.notifyMessageUpdated(message),
+    log: log.child({ component: "media" }),
+  });
+  const mediaWorker = new MediaFetchWorker({
+    attachments: store.attachments,
+    fetcher: media,
+    log: log.child({ component: "media" }),
+    maxAttempts: config.files.fetchMaxAttempts,
+    baseDelayMs: config.deliveryBaseDelayMs,
   });
 
   const worker = new OutboxWorker({
@@ -157,6 +185,7 @@ export function createPlatformRuntime(deps: PlatformRuntimeDeps): PlatformRuntim
       if (running) return;
       running = true;
       worker.start();
+      mediaWorker.start();
       await supervisor.start();
     },
 
@@ -164,11 +193,18 @@ export function createPlatformRuntime(deps: PlatformRuntimeDeps): PlatformRuntim
       running = false;
       await supervisor.stop();
       await worker.stop();
+      await mediaWorker.stop();
       await background.drain();
     },
 
     wakeDelivery() {
       worker.wake();
+    },
+
+    media,
+
+    wakeMedia() {
+      mediaWorker.wake();
     },
 
     polledChannels() {

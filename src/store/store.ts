@@ -1,15 +1,18 @@
 import type {
   AiSettings,
+  Attachment,
   Channel,
   Conversation,
   ConversationFilter,
   ConversationPage,
   ConversationStatus,
   Customer,
+  InboundAttachment,
   Message,
   MessagePage,
   MessageType,
   Platform,
+  PlatformFileRef,
   User,
   UserWithPassword,
 } from "../domain/types.js";
@@ -74,6 +77,8 @@ export interface InboundMessage {
   /** Platform message id, the idempotency key: Telegram `message_id`, Instagram `mid`. */
   externalMessageId: string;
   content: string;
+  /** Media of the message; a file among them gets a download job in the same transaction. */
+  attachments?: InboundAttachment[];
   /** When the customer sent it; the store uses its own clock when absent. */
   sentAt?: number;
 }
@@ -280,6 +285,43 @@ export interface AnswerJobStore {
   countAnswersSince(conversationId: string, since: number): Promise<number>;
 }
 
+/** An attachment with what serving and fetching it need. */
+export interface AttachmentRecord {
+  attachment: Attachment;
+  messageId: string;
+  conversationId: string;
+  /** The user who owns the conversation: the only one whose bearer token opens it. */
+  ownerId: number;
+  /** Where the platform keeps the file, for one still `pending`. */
+  ref: PlatformFileRef | null;
+  /** The channel the message came through (null once removed). */
+  channelId: string | null;
+}
+
+/** A file download taken by one worker until its lease runs out. */
+export interface MediaJob {
+  id: number;
+  attachmentId: string;
+  channelId: string;
+  /** Tries made before this one. */
+  attempts: number;
+}
+
+export interface AttachmentStore {
+  findById(id: string): Promise<AttachmentRecord | undefined>;
+  /**
+   * The bytes are in the file store: state `stored` with their size and sniffed type; the
+   * download job ends. Returns the message, for a `message_updated`; undefined when absent.
+   */
+  markStored(id: string, file: { size: number; mimeType: string }): Promise<Message | undefined>;
+  /** The platform refused the file for good: state `unavailable` (no link); the job ends. */
+  markUnavailable(id: string): Promise<Message | undefined>;
+  /** Takes up to `limit` due downloads, leased until `now + leaseMs` (as the outbox does). */
+  claimDue(now: number, limit: number, leaseMs: number): Promise<MediaJob[]>;
+  markRetry(jobId: number, nextAttemptAt: number, error: string): Promise<void>;
+  nextDueAt(): Promise<number | undefined>;
+}
+
 export interface Store {
   readonly users: UserStore;
   readonly channels: ChannelStore;
@@ -289,6 +331,7 @@ export interface Store {
   readonly outbox: OutboxStore;
   readonly aiSettings: AiSettingsStore;
   readonly answers: AnswerJobStore;
+  readonly attachments: AttachmentStore;
   /** Runs pending migrations; called once at start. */
   migrate(): Promise<void>;
   /** Throws when the database does not answer (readiness). */

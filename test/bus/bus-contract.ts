@@ -45,6 +45,7 @@ function sampleMessage(seq: number): Message {
     deliveryStatus: "received",
     deliveryError: null,
     clientId: null,
+    attachments: [],
     createdAt: 1_700_000_000_123,
   };
 }

@@ -35,6 +35,7 @@ function message(seq: number): Message {
     deliveryStatus: "sent",
     deliveryError: null,
     clientId: null,
+    attachments: [],
     createdAt: 0,
   };
 }

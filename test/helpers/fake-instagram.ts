@@ -54,6 +54,9 @@ export class FakeInstagram {
   readonly profiles = new Map<string, Record<string, unknown>>();
   private readonly scripts = new Map<InstagramCall["kind"], InstagramReply[]>();
   private nextId = 1;
+  private readonly cdnFiles = new Map<string, { bytes: Buffer; expiresAt: number }>();
+  /** CDN downloads, by file id, in order. */
+  readonly cdnFetches: Array<{ id: string; status: number }> = [];
 
   private constructor(
     private readonly server: ReturnType<typeof createServer>,
@@ -73,6 +76,24 @@ export class FakeInstagram {
 
   script(kind: InstagramCall["kind"], ...replies: InstagramReply[]): void {
     this.scripts.set(kind, [...(this.scripts.get(kind) ?? []), ...replies]);
+  }
+
+  /**
+   * A file on the fake CDN, as a webhook's `payload.url` names it. Like Meta's lookaside links it
+   * stops working (403) once `ttlMs` has passed.
+   */
+  cdnUrl(bytes: Buffer, ttlMs = 60_000): string {
+    const id = `asset${this.nextId++}`;
+    const expiresAt = Date.now() + ttlMs;
+    this.cdnFiles.set(id, { bytes, expiresAt });
+    return `${this.apiRoot}/cdn/ig_messaging_cdn/?asset_id=${id}&oe=${Math.floor(expiresAt / 1000)}`;
+  }
+
+  /** Makes a CDN link stop working now. */
+  expire(url: string): void {
+    const id = new URL(url).searchParams.get("asset_id") ?? "";
+    const file = this.cdnFiles.get(id);
+    if (file) file.expiresAt = 0;
   }
 
   callsOf(kind: InstagramCall["kind"]): InstagramCall[] {
@@ -98,6 +119,7 @@ export class FakeInstagram {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", this.apiRoot);
     const raw = await readBody(req);
+    if (url.pathname.startsWith("/cdn/")) return this.serveCdn(url, res);
     const parts = url.pathname.split("/").filter(Boolean);
     const version = parts[0];
     const send = req.method === "POST" && parts.length === 3 && parts[2] === "messages";
@@ -135,6 +157,18 @@ export class FakeInstagram {
       return reply(res, graphError(400, { message: "Unsupported get request.", code: 100 }));
     }
     return reply(res, { status: 200, body: { id: parts[1], ...found } });
+  }
+
+  private serveCdn(url: URL, res: ServerResponse): void {
+    const id = url.searchParams.get("asset_id") ?? "";
+    const file = this.cdnFiles.get(id);
+    const status = file === undefined ? 404 : file.expiresAt < Date.now() ? 403 : 200;
+    this.cdnFetches.push({ id, status });
+    if (file === undefined || status !== 200) {
+      res.writeHead(status, { "content-type": "text/plain" }).end("URL signature expired");
+      return;
+    }
+    res.writeHead(200, { "content-type": "application/octet-stream" }).end(file.bytes);
   }
 }
 

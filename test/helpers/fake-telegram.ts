@@ -2,11 +2,22 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import type { File, Message, Update, UserFromGetMe, UserProfilePhotos } from "grammy/types";
 
+/** A file sent to a `send*` method as a multipart upload. */
+export interface TelegramUpload {
+  /** The form field that carried it (grammY names it; the method's field points at it). */
+  field: string;
+  fileName: string;
+  bytes: Buffer;
+}
+
 /** One request the fake received. */
 export interface TelegramCall {
   token: string;
   method: string;
+  /** JSON body, or the text fields of a multipart body. */
   body: Record<string, unknown>;
+  /** The uploaded file of a multipart request. */
+  upload?: TelegramUpload;
   at: number;
   /** When the answer was sent or the caller hung up; undefined while the call is open. */
   endedAt?: number;
@@ -18,6 +29,13 @@ export interface TelegramReply {
   body: unknown;
   delayMs?: number;
 }
+
+/** A scripted call that waits for `until`, then gets the normal answer. */
+export const heldUntil = (until: Promise<void>): TelegramReply & { hold: Promise<void> } => ({
+  status: 200,
+  body: null,
+  hold: until,
+});
 
 export const telegramError = (
   code: number,
@@ -52,6 +70,7 @@ export class FakeTelegram {
   private readonly updates = new Map<string, Update[]>();
   private readonly scripts = new Map<string, TelegramReply[]>();
   private readonly photos = new Map<number, string>();
+  private readonly files = new Map<string, { bytes: Buffer; tooBig: boolean }>();
   private readonly pollWaiters = new Set<() => void>();
   private readonly openPolls = new Map<string, number>();
   private readonly peakPolls = new Map<string, number>();
@@ -110,6 +129,14 @@ export class FakeTelegram {
     this.scripts.set(method, [...(this.scripts.get(method) ?? []), ...replies]);
   }
 
+  /**
+   * A file customers may send: `getFile` answers its path and the download its bytes. A file
+   * `tooBig` is refused by `getFile` as Telegram refuses bots files over 20 MB.
+   */
+  addFile(fileId: string, bytes: Buffer, options: { tooBig?: boolean } = {}): void {
+    this.files.set(fileId, { bytes, tooBig: options.tooBig ?? false });
+  }
+
   setProfilePhoto(userId: number, fileId: string): void {
     this.photos.set(userId, fileId);
   }
@@ -162,19 +189,26 @@ export class FakeTelegram {
     const raw = await readBody(req);
     const file = url.pathname.match(/^\/file\/bot([^/]+)\/(.+)$/);
     if (file) {
-      this.fileDownloads.push(file[2] ?? "");
+      const path = file[2] ?? "";
+      this.fileDownloads.push(path);
+      for (const wake of [...this.callWaiters]) wake();
       if (!this.bots.has(decodeURIComponent(file[1] ?? ""))) return send(res, 404, "not found");
-      res.writeHead(200, { "content-type": "image/jpeg" });
-      res.end(PHOTO_BYTES);
+      const scripted = this.scripts.get("download")?.shift();
+      if (scripted) return send(res, scripted.status, scripted.body);
+      const known = this.files.get(path.replace(/^documents\//, ""));
+      // Telegram answers every file as a download; the type is never its word to trust.
+      res.writeHead(200, {
+        "content-type": known ? "application/octet-stream" : "image/jpeg",
+      });
+      res.end(known ? known.bytes : PHOTO_BYTES);
       return;
     }
     const match = url.pathname.match(/^\/bot([^/]+)\/([A-Za-z]+)$/);
     if (!match) return send(res, 404, { ok: false, error_code: 404, description: "Not Found" });
     const token = decodeURIComponent(match[1] ?? "");
     const method = match[2] ?? "";
-    const body =
-      raw.length > 0 ? (JSON.parse(raw.toString("utf8")) as Record<string, unknown>) : {};
-    const call: TelegramCall = { token, method, body, at: Date.now() };
+    const { body, upload } = await parseBody(req.headers["content-type"], raw);
+    const call: TelegramCall = { token, method, body, at: Date.now(), ...(upload && { upload }) };
     this.calls.push(call);
     res.once("close", () => {
       call.endedAt = Date.now();
@@ -188,7 +222,9 @@ export class FakeTelegram {
     for (const wake of [...this.callWaiters]) wake();
 
     const scripted = this.scripts.get(method)?.shift();
-    if (scripted) {
+    if (scripted && "hold" in scripted && scripted.hold instanceof Promise) {
+      await scripted.hold;
+    } else if (scripted) {
       if (scripted.delayMs) await delay(scripted.delayMs);
       return send(res, scripted.status, scripted.body);
     }
@@ -231,13 +267,42 @@ export class FakeTelegram {
         return ok(photos);
       }
       case "getFile": {
-        const result: File = {
-          file_id: String(body.file_id),
-          file_unique_id: "uniq",
-          file_size: PHOTO_BYTES.length,
-          file_path: `photos/${String(body.file_id)}.jpg`,
-        };
+        const known = this.files.get(String(body.file_id));
+        if (known?.tooBig) {
+          return send(res, 400, {
+            ok: false,
+            error_code: 400,
+            description: "Bad Request: file is too big",
+          });
+        }
+        const result: File = known
+          ? {
+              file_id: String(body.file_id),
+              file_unique_id: "uniq",
+              file_size: known.bytes.length,
+              file_path: `documents/${String(body.file_id)}`,
+            }
+          : {
+              file_id: String(body.file_id),
+              file_unique_id: "uniq",
+              file_size: PHOTO_BYTES.length,
+              file_path: `photos/${String(body.file_id)}.jpg`,
+            };
         return ok(result);
+      }
+      case "sendPhoto":
+      case "sendVideo":
+      case "sendAudio":
+      case "sendVoice":
+      case "sendDocument": {
+        const message = {
+          message_id: this.nextMessageId++,
+          date: Math.floor(Date.now() / 1000),
+          chat: { id: Number(body.chat_id), type: "private", first_name: "Customer" },
+          from: me,
+          ...(typeof body.caption === "string" ? { caption: body.caption } : {}),
+        };
+        return ok(message);
       }
       default:
         return send(res, 404, { ok: false, error_code: 404, description: "Not Found" });
@@ -269,6 +334,30 @@ export class FakeTelegram {
       });
     }
   }
+}
+
+/** JSON, or multipart/form-data (what grammY sends when a file is uploaded). */
+async function parseBody(
+  contentType: string | undefined,
+  raw: Buffer,
+): Promise<{ body: Record<string, unknown>; upload?: TelegramUpload }> {
+  if (raw.length === 0) return { body: {} };
+  if (!contentType?.startsWith("multipart/form-data")) {
+    return { body: JSON.parse(raw.toString("utf8")) as Record<string, unknown> };
+  }
+  const form = await new Response(raw, { headers: { "content-type": contentType } }).formData();
+  const body: Record<string, unknown> = {};
+  let upload: TelegramUpload | undefined;
+  for (const [field, value] of form.entries()) {
+    if (typeof value === "string") body[field] = value;
+    else
+      upload = {
+        field,
+        fileName: value.name,
+        bytes: Buffer.from(await value.arrayBuffer()),
+      };
+  }
+  return { body, ...(upload && { upload }) };
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {

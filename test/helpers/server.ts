@@ -45,6 +45,7 @@ export async function startServer(
     PORT: "0",
     HOST: "127.0.0.1",
     SQLITE_PATH: join(dataDir, "fiko.sqlite"),
+    FILES_DIR: join(dataDir, "files"),
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     DELIVERY_BASE_DELAY_MS: "20",

@@ -1,4 +1,5 @@
 import type {
+  AttachmentView,
   ConversationPage,
   ConversationView,
   CustomerView,
@@ -43,6 +44,7 @@ export const LAST_MESSAGE_KEYS: string[] = [
   "type",
 ] satisfies (keyof LastMessageView)[];
 export const MESSAGE_KEYS: string[] = [
+  "attachments",
   "client_id",
   "content",
   "conversation_id",
@@ -56,3 +58,21 @@ export const MESSAGE_KEYS: string[] = [
   "seq",
   "type",
 ] satisfies (keyof MessageView)[];
+export const ATTACHMENT_KEYS: string[] = [
+  "address",
+  "duration",
+  "file_name",
+  "first_name",
+  "height",
+  "id",
+  "kind",
+  "last_name",
+  "latitude",
+  "longitude",
+  "mime_type",
+  "phone_number",
+  "size",
+  "title",
+  "url",
+  "width",
+] satisfies (keyof AttachmentView)[];

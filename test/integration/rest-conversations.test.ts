@@ -569,6 +569,7 @@ describe("conversations over REST", () => {
           // The conversation has a channel: the message waits for the platform.
           delivery_status: "pending",
           client_id: "c-123",
+          attachments: [],
           created_at: "",
         },
       );

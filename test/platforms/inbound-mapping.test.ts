@@ -4,7 +4,7 @@ import type { Update } from "grammy/types";
 import type { Channel } from "../../src/domain/types.js";
 import { instagramEvents } from "../../src/platforms/instagram/inbound.js";
 import { profileFields } from "../../src/platforms/instagram/instagram-messages.js";
-import { describeInstagramMessage } from "../../src/platforms/platform-content.js";
+import { instagramContent } from "../../src/platforms/platform-content.js";
 import { mapTelegramUpdate } from "../../src/platforms/telegram/inbound.js";
 
 const channel: Channel = {
@@ -36,12 +36,6 @@ function update(fields: Record<string, unknown>, kind: "message" | "edited_messa
   } as unknown as Update;
 }
 
-const contentOf = (u: unknown): string => {
-  const action = mapTelegramUpdate(channel, u);
-  assert.equal(action.kind, "message", JSON.stringify(action));
-  return action.kind === "message" ? action.inbound.content : "";
-};
-
 describe("telegram update mapping", () => {
   it("maps a private text message to an inbound message keyed by message_id", () => {
     const action = mapTelegramUpdate(channel, update({ text: "Hi there" }));
@@ -58,6 +52,7 @@ describe("telegram update mapping", () => {
         username: "ana_l",
         externalMessageId: "77",
         content: "Hi there",
+        attachments: [],
         sentAt: 1736935800000,
       },
     });
@@ -74,46 +69,156 @@ describe("telegram update mapping", () => {
     assert.equal(action.inbound.username, null);
   });
 
-  it("names every kind of media, with the caption after it", () => {
+  it("keeps the caption as written, labels media without one, and maps every kind", () => {
     const file = { file_id: "F", file_unique_id: "U" };
-    const cases: Array<[Record<string, unknown>, string]> = [
-      [{ photo: [{ ...file, width: 1, height: 1 }], caption: " look " }, "[photo] look"],
-      [{ video: { ...file, width: 1, height: 1, duration: 3 }, caption: "clip" }, "[video] clip"],
+    const none = {
+      mimeType: null,
+      fileName: null,
+      size: null,
+      width: null,
+      height: null,
+      duration: null,
+      latitude: null,
+      longitude: null,
+      title: null,
+      address: null,
+      phoneNumber: null,
+      firstName: null,
+      lastName: null,
+    };
+    const ref = (fileId = "F") => ({ platform: "telegram", fileId });
+    const cases: Array<[Record<string, unknown>, string, Record<string, unknown>[]]> = [
       [
         {
-          animation: { ...file, width: 1, height: 1, duration: 1 },
-          document: { ...file, file_name: "a.gif.mp4" },
+          photo: [
+            { ...file, file_id: "small", width: 90, height: 90, file_size: 900 },
+            { ...file, file_id: "large", width: 1280, height: 960, file_size: 48213 },
+          ],
+          caption: " look ",
+        },
+        " look ",
+        [
+          {
+            ...none,
+            kind: "photo",
+            ref: ref("large"),
+            mimeType: "image/jpeg",
+            size: 48213,
+            width: 1280,
+            height: 960,
+          },
+        ],
+      ],
+      [
+        {
+          video: { ...file, width: 640, height: 360, duration: 3, mime_type: "video/mp4" },
+          caption: "clip",
+        },
+        "clip",
+        [
+          {
+            ...none,
+            kind: "video",
+            ref: ref(),
+            mimeType: "video/mp4",
+            width: 640,
+            height: 360,
+            duration: 3,
+          },
+        ],
+      ],
+      [
+        {
+          animation: { ...file, width: 1, height: 2, duration: 1 },
+          document: { ...file, file_id: "D", file_name: "a.gif.mp4" },
         },
         "[animation]",
+        [{ ...none, kind: "animation", ref: ref(), width: 1, height: 2, duration: 1 }],
       ],
-      [{ video_note: { ...file, length: 1, duration: 1 } }, "[video message]"],
-      [{ voice: { ...file, duration: 7 } }, "[voice message]"],
       [
-        { audio: { ...file, duration: 200, performer: "Nina", title: "Song" } },
-        "[audio Nina - Song]",
+        { video_note: { ...file, length: 240, duration: 4 } },
+        "[video message]",
+        [
+          {
+            ...none,
+            kind: "video_note",
+            ref: ref(),
+            mimeType: "video/mp4",
+            width: 240,
+            height: 240,
+            duration: 4,
+          },
+        ],
       ],
-      [{ audio: { ...file, duration: 200, file_name: "memo.mp3" } }, "[audio memo.mp3]"],
       [
-        { document: { ...file, file_name: "report.pdf" }, caption: "Q3" },
-        "[document report.pdf] Q3",
+        { voice: { ...file, duration: 7, mime_type: "audio/ogg", file_size: 5120 } },
+        "[voice message]",
+        [{ ...none, kind: "voice", ref: ref(), mimeType: "audio/ogg", size: 5120, duration: 7 }],
       ],
-      [{ document: file }, "[document]"],
-      [{ sticker: { ...file, emoji: "😀" } }, "[sticker 😀]"],
-      [{ sticker: file }, "[sticker]"],
-      [{ contact: { phone_number: "+15550100", first_name: "Bo" } }, "[contact Bo +15550100]"],
-      [{ location: { latitude: 52.52, longitude: 13.405 } }, "[location 52.5200, 13.4050]"],
+      [
+        { audio: { ...file, duration: 200, performer: "Nina", file_name: "memo.mp3" } },
+        "[audio]",
+        [{ ...none, kind: "audio", ref: ref(), fileName: "memo.mp3", duration: 200 }],
+      ],
+      [
+        {
+          document: { ...file, file_name: "report.pdf", mime_type: "application/pdf" },
+          caption: "Q3",
+        },
+        "Q3",
+        [
+          {
+            ...none,
+            kind: "document",
+            ref: ref(),
+            fileName: "report.pdf",
+            mimeType: "application/pdf",
+          },
+        ],
+      ],
+      [
+        { sticker: { ...file, emoji: "😀", width: 512, height: 512, is_animated: false } },
+        "[sticker]",
+        [{ ...none, kind: "sticker", ref: ref(), mimeType: "image/webp", width: 512, height: 512 }],
+      ],
+      [
+        { contact: { phone_number: "+15550100", first_name: "Bo" } },
+        "[contact]",
+        [{ ...none, kind: "contact", ref: null, phoneNumber: "+15550100", firstName: "Bo" }],
+      ],
+      [
+        { location: { latitude: 52.52, longitude: 13.405 } },
+        "[location]",
+        [{ ...none, kind: "location", ref: null, latitude: 52.52, longitude: 13.405 }],
+      ],
       [
         {
           venue: { location: { latitude: 1, longitude: 2 }, title: "Cafe", address: "Main St 1" },
           location: { latitude: 1, longitude: 2 },
         },
-        "[venue Cafe, Main St 1]",
+        "[location]",
+        [
+          {
+            ...none,
+            kind: "location",
+            ref: null,
+            latitude: 1,
+            longitude: 2,
+            title: "Cafe",
+            address: "Main St 1",
+          },
+        ],
       ],
-      [{ poll: { id: "p", question: "Which size?", options: [] } }, "[poll Which size?]"],
-      [{ dice: { emoji: "🎲", value: 4 } }, "[dice 🎲 4]"],
-      [{ game: { title: "g" } }, "[unsupported message]"],
+      [{ poll: { id: "p", question: "Which size?", options: [] } }, "[poll Which size?]", []],
+      [{ dice: { emoji: "🎲", value: 4 } }, "[dice 🎲 4]", []],
+      [{ game: { title: "g" } }, "[unsupported message]", []],
     ];
-    for (const [fields, content] of cases) assert.equal(contentOf(update(fields)), content);
+    for (const [fields, content, attachments] of cases) {
+      const action = mapTelegramUpdate(channel, update(fields));
+      assert.ok(action.kind === "message", JSON.stringify(fields));
+      assert.equal(action.inbound.content, content);
+      assert.deepEqual(action.inbound.attachments, attachments, JSON.stringify(fields));
+    }
   });
 
   it("maps edited_message to an edit of the same message id", () => {
@@ -180,7 +285,7 @@ describe("instagram event mapping", () => {
       [
         ["m1", "hello"],
         "echo",
-        ["m3", "[image]"],
+        ["m3", "[photo]"],
         "unsent message",
         "not a message",
         "malformed messaging event",
@@ -195,6 +300,7 @@ describe("instagram event mapping", () => {
       accountId: "17841400000000001",
       mid: "m1",
       content: "hello",
+      attachments: [],
       sentAt: 1736935800123,
     });
   });
@@ -206,9 +312,23 @@ describe("instagram event mapping", () => {
     assert.deepEqual(instagramEvents({ object: "instagram", entry: [{ changes: [] }] }), []);
   });
 
-  it("describes unknown attachment kinds and empty messages", () => {
-    assert.equal(describeInstagramMessage(undefined, ["hologram"]), "[attachment]");
-    assert.equal(describeInstagramMessage("  ", []), "[unsupported message]");
+  it("maps files to attachments, labels the rest, and keeps text as written", () => {
+    const url = "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1";
+    const mapped = instagramContent(undefined, [
+      { type: "image", url },
+      { type: "file", url },
+      { type: "hologram", url: undefined },
+    ]);
+    assert.equal(mapped.content, "[photo] [document] [attachment]");
+    assert.deepEqual(
+      mapped.attachments.map((a) => [a.kind, a.ref]),
+      [
+        ["photo", { platform: "instagram", url }],
+        ["document", { platform: "instagram", url }],
+      ],
+    );
+    assert.equal(instagramContent(" hi ", [{ type: "video", url }]).content, " hi ");
+    assert.equal(instagramContent("  ", []).content, "[unsupported message]");
   });
 
   it("splits a profile name and falls back to the username", () => {

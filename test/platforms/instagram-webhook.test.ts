@@ -151,7 +151,7 @@ describe("instagram webhook", () => {
     await list.close();
   });
 
-  it("skips echoes and describes attachments, in order", async () => {
+  it("skips echoes and maps attachments, in order", async () => {
     const igsid = "7000000000000001";
     const list = await openList(server, owner);
     const body = instagramBody(account.accountId, [
@@ -166,9 +166,18 @@ describe("instagram webhook", () => {
     ]);
     assert.equal((await postInstagram(server, body)).status, 200);
     const frames = await list.collect("new_customer_message", 4);
+    const messages = frames.map(
+      (f) => f.message as { content: string; attachments: Array<{ kind: string }> },
+    );
+    // Text as written; labels only without it; files become attachments, shares do not.
     assert.deepEqual(
-      frames.map((f) => (f.message as { content: string }).content),
-      ["[image]", "[share] look at this", "[audio] [video]", "plain text"],
+      messages.map((m) => [m.content, m.attachments.map((a) => a.kind)]),
+      [
+        ["[photo]", ["photo"]],
+        ["look at this", []],
+        ["[audio] [video]", []],
+        ["plain text", []],
+      ],
     );
     const convId = String(frames[0]?.conversation_id);
     const stored = (await messagesOf(server, owner, convId)).map((m) => m.content);

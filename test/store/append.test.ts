@@ -45,6 +45,7 @@ describeStores("append", ({ store }) => {
         deliveryStatus: "pending",
         deliveryError: null,
         clientId: "c-1",
+        attachments: [],
         createdAt: 0,
       },
     );

@@ -45,6 +45,7 @@ describeStores("ingest", ({ store }) => {
         deliveryStatus: "received",
         deliveryError: null,
         clientId: null,
+        attachments: [],
         createdAt: 1_700_000_000_000,
       },
     );

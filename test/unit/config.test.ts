@@ -60,8 +60,44 @@ describe("loadConfig", () => {
           restPerMinute: 600,
         },
         ai: undefined,
+        files: {
+          dir: "./data/files",
+          s3: undefined,
+          maxUploadBytes: 20 * 1024 * 1024,
+          linkTtlSeconds: 7200,
+          fetchMaxAttempts: 8,
+        },
       },
     );
+  });
+
+  it("reads the media variables (protocol.md section 7b)", () => {
+    const config = loadConfig({
+      FILES_DIR: "/var/lib/fiko/files",
+      S3_BUCKET: "fiko-media",
+      S3_ENDPOINT: "http://minio.internal:9000/",
+      S3_REGION: "eu-central-1",
+      S3_ACCESS_KEY_ID: "key",
+      S3_SECRET_ACCESS_KEY: "secret",
+      MAX_UPLOAD_BYTES: "1048576",
+      ATTACHMENT_LINK_TTL: "86400",
+      MEDIA_FETCH_MAX_ATTEMPTS: "3",
+    });
+    assert.deepEqual(config.files, {
+      dir: "/var/lib/fiko/files",
+      s3: {
+        bucket: "fiko-media",
+        endpoint: "http://minio.internal:9000",
+        region: "eu-central-1",
+        accessKeyId: "key",
+        secretAccessKey: "secret",
+      },
+      maxUploadBytes: 1048576,
+      linkTtlSeconds: 86400,
+      fetchMaxAttempts: 3,
+    });
+    refuses({ ATTACHMENT_LINK_TTL: "600" }, "ATTACHMENT_LINK_TTL");
+    refuses({ MAX_UPLOAD_BYTES: "0" }, "MAX_UPLOAD_BYTES");
   });
 
   it("reads the operations variables (protocol.md section 9)", () => {

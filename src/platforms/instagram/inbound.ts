@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { describeInstagramMessage } from "../platform-content.js";
+import type { InboundAttachment } from "../../domain/types.js";
+import { instagramContent } from "../platform-content.js";
 
 // Instagram messaging webhooks, checked at the edge. The envelope is checked as a whole; each
 // messaging event on its own, so one odd event does not hide the others in the same delivery.
@@ -22,7 +23,14 @@ const messagingSchema = z.looseObject({
       is_echo: z.boolean().optional(),
       is_deleted: z.boolean().optional(),
       is_unsupported: z.boolean().optional(),
-      attachments: z.array(z.looseObject({ type: z.string() })).optional(),
+      attachments: z
+        .array(
+          z.looseObject({
+            type: z.string(),
+            payload: z.looseObject({ url: z.string().min(1).optional() }).nullish(),
+          }),
+        )
+        .optional(),
     })
     .optional(),
 });
@@ -35,6 +43,7 @@ export interface InstagramIncoming {
   accountId: string;
   mid: string;
   content: string;
+  attachments: InboundAttachment[];
   /** When the customer sent it (epoch ms), if the event says. */
   sentAt: number | undefined;
 }
@@ -60,15 +69,22 @@ function mapMessaging(raw: unknown): InstagramEvent {
   // Our own replies come back as echoes.
   if (message.is_echo) return { kind: "ignore", reason: "echo" };
   if (message.is_deleted) return { kind: "ignore", reason: "unsent message" };
-  const types = (message.attachments ?? []).map((a) => a.type);
-  if (message.is_unsupported && types.length === 0) types.push("unsupported_type");
+  const items = (message.attachments ?? []).map((a) => ({
+    type: a.type,
+    url: a.payload?.url ?? undefined,
+  }));
+  if (message.is_unsupported && items.length === 0) {
+    items.push({ type: "unsupported_type", url: undefined });
+  }
+  const { content, attachments } = instagramContent(message.text, items);
   return {
     kind: "message",
     message: {
       senderId: event.sender.id,
       accountId: event.recipient.id,
       mid: message.mid,
-      content: describeInstagramMessage(message.text, types),
+      content,
+      attachments,
       sentAt: epochMs(event.timestamp),
     },
   };

@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import { z } from "zod";
 import { PlatformError } from "../../errors.js";
 import { redact } from "../redact.js";
@@ -65,6 +66,30 @@ export class InstagramClient {
       recipient: { id: recipientId },
       message: { text },
     });
+  }
+
+  /**
+   * Streams a file a customer sent, from the CDN URL of the webhook. Those links expire: a 4xx
+   * answer is final (the file is gone for us), a 5xx or a network error may pass.
+   */
+  async openFile(url: string, timeoutMs: number): Promise<NodeJS.ReadableStream> {
+    let response: Response;
+    try {
+      response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    } catch {
+      throw new PlatformError("Could not reach Instagram's file server", true);
+    }
+    if (!response.ok || response.body === null) {
+      await response.body?.cancel();
+      const retryable = response.status >= 500 || response.status === 429;
+      throw new PlatformError(
+        retryable
+          ? `Instagram file server error (HTTP ${response.status})`
+          : `The Instagram file link no longer works (HTTP ${response.status})`,
+        retryable,
+      );
+    }
+    return Readable.fromWeb(response.body as Parameters<typeof Readable.fromWeb>[0]);
   }
 
   private async request(

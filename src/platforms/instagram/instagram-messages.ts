@@ -63,6 +63,7 @@ export class InstagramMessages {
       username: null,
       externalMessageId: incoming.mid,
       content: incoming.content,
+      attachments: incoming.attachments,
       sentAt: incoming.sentAt,
     });
     if (!result.duplicate && result.customerCreated) {

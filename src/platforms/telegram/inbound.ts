@@ -1,12 +1,21 @@
 import { z } from "zod";
 import type { Channel } from "../../domain/types.js";
 import type { InboundMessage } from "../../store/store.js";
-import { describeTelegramMessage } from "../platform-content.js";
+import { telegramContent } from "../platform-content.js";
 
 // Telegram updates, checked at the edge. Only the fields we read are described; everything
 // else passes through untouched, so new Bot API fields never make a valid update look broken.
 
-const fileSchema = z.looseObject({ file_id: z.string() });
+// Every media kind may carry these; each is optional so that an odd file still maps.
+const fileSchema = z.looseObject({
+  file_id: z.string(),
+  file_size: z.number().int().nonnegative().optional(),
+  file_name: z.string().optional(),
+  mime_type: z.string().optional(),
+  width: z.number().int().optional(),
+  height: z.number().int().optional(),
+  duration: z.number().int().optional(),
+});
 
 const messageSchema = z.looseObject({
   message_id: z.number().int(),
@@ -25,18 +34,20 @@ const messageSchema = z.looseObject({
   caption: z.string().optional(),
   photo: z.array(fileSchema).optional(),
   video: fileSchema.optional(),
-  video_note: fileSchema.optional(),
+  video_note: fileSchema.extend({ length: z.number().int().optional() }).optional(),
   animation: fileSchema.optional(),
-  voice: fileSchema.extend({ duration: z.number().optional() }).optional(),
+  voice: fileSchema.optional(),
   audio: fileSchema
+    .extend({ title: z.string().optional(), performer: z.string().optional() })
+    .optional(),
+  document: fileSchema.optional(),
+  sticker: fileSchema
     .extend({
-      title: z.string().optional(),
-      performer: z.string().optional(),
-      file_name: z.string().optional(),
+      emoji: z.string().optional(),
+      is_animated: z.boolean().optional(),
+      is_video: z.boolean().optional(),
     })
     .optional(),
-  document: fileSchema.extend({ file_name: z.string().optional() }).optional(),
-  sticker: fileSchema.extend({ emoji: z.string().optional() }).optional(),
   contact: z
     .looseObject({
       phone_number: z.string(),
@@ -45,7 +56,13 @@ const messageSchema = z.looseObject({
     })
     .optional(),
   location: z.looseObject({ latitude: z.number(), longitude: z.number() }).optional(),
-  venue: z.looseObject({ title: z.string(), address: z.string() }).optional(),
+  venue: z
+    .looseObject({
+      location: z.looseObject({ latitude: z.number(), longitude: z.number() }),
+      title: z.string(),
+      address: z.string(),
+    })
+    .optional(),
   poll: z.looseObject({ question: z.string() }).optional(),
   dice: z.looseObject({ emoji: z.string(), value: z.number() }).optional(),
 });
@@ -89,7 +106,7 @@ export function mapTelegramUpdate(channel: Channel, raw: unknown): TelegramActio
   const from = message.from;
   if (!from || from.is_bot) return { kind: "ignore", reason: "not from a person" };
 
-  const content = describeTelegramMessage(message);
+  const { content, attachments } = telegramContent(message);
   const customerExternalId = String(from.id);
   // message_id is unique per chat and a conversation is one chat, so it is the idempotency key.
   const externalMessageId = String(message.message_id);
@@ -112,6 +129,7 @@ export function mapTelegramUpdate(channel: Channel, raw: unknown): TelegramActio
       username: from.username ?? null,
       externalMessageId,
       content,
+      attachments,
       sentAt: message.date * 1000,
     },
   };

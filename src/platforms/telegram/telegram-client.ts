@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import { Api, GrammyError, HttpError } from "grammy";
 import type { Update, UserFromGetMe } from "grammy/types";
 import { PlatformError } from "../../errors.js";
@@ -112,6 +113,31 @@ export class TelegramClient {
     }
     const contentType = response.headers.get("content-type") ?? "image/jpeg";
     return { body: Buffer.from(await response.arrayBuffer()), contentType };
+  }
+
+  /**
+   * Streams a customer's file (getFile, then the file URL). Telegram refuses files over 20 MB
+   * to bots ("file is too big"): that answer is a non-retryable `PlatformError`. The URL embeds
+   * the token, so it never leaves this method; errors are redacted.
+   */
+  async openFile(fileId: string, timeoutMs: number): Promise<NodeJS.ReadableStream> {
+    const file = await this.call(() => this.api.getFile(fileId));
+    if (!file.file_path) throw new PlatformError("Telegram has no file path for it", false);
+    const url = `${this.options.apiRoot}/file/bot${this.token}/${file.file_path}`;
+    let response: Response;
+    try {
+      response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    } catch (err) {
+      throw new PlatformError("Could not reach Telegram", true, undefined, {
+        cause: redact(String(err), this.token),
+      });
+    }
+    if (!response.ok || response.body === null) {
+      await response.body?.cancel();
+      const retryable = response.status >= 500 || response.status === 429;
+      throw new PlatformError(`Telegram file download failed (HTTP ${response.status})`, retryable);
+    }
+    return Readable.fromWeb(response.body as Parameters<typeof Readable.fromWeb>[0]);
   }
 
   private async call<T>(request: () => Promise<T>): Promise<T> {

@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import type {
   AiSettingsStore,
   AnswerJobStore,
+  AttachmentStore,
   ChannelStore,
   ConversationStore,
   CustomerStore,
@@ -12,6 +13,7 @@ import type {
 } from "../store.js";
 import { SqlAiSettingsStore } from "./ai-settings.js";
 import { SqlAnswerJobStore } from "./answer-jobs.js";
+import { SqlAttachmentStore } from "./attachments.js";
 import { SqlChannelStore } from "./channels.js";
 import { openPostgres, openSqlite, type StoreLog } from "./connect.js";
 import { SqlConversationStore } from "./conversations.js";
@@ -55,6 +57,7 @@ class SqlStore implements Store {
   readonly outbox: OutboxStore;
   readonly aiSettings: AiSettingsStore;
   readonly answers: AnswerJobStore;
+  readonly attachments: AttachmentStore;
 
   constructor(
     private readonly ctx: SqlContext,
@@ -68,6 +71,7 @@ class SqlStore implements Store {
     this.outbox = new SqlOutboxStore(ctx);
     this.aiSettings = new SqlAiSettingsStore(ctx);
     this.answers = new SqlAnswerJobStore(ctx);
+    this.attachments = new SqlAttachmentStore(ctx);
   }
 
   async migrate(): Promise<void> {

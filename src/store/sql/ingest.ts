@@ -1,5 +1,6 @@
 import { newConversationId, newMessageId } from "../../domain/ids.js";
 import type { AnswerScheduling, InboundMessage, IngestResult } from "../store.js";
+import { insertAttachments } from "./attachment-rows.js";
 import { lockConversation } from "./conversation-lock.js";
 import { loadConversation } from "./conversation-query.js";
 import { conversationTitle, toCustomer } from "./mappers.js";
@@ -139,6 +140,7 @@ export async function ingest(
         updated_at: now,
       })
       .execute();
+    await insertInboundAttachments(trx, inbound, messageId, now);
 
     // One pending answer per conversation: a message inside the quiet window, or while the
     // model is being asked, moves the same job on instead of adding a second one.
@@ -167,4 +169,37 @@ export async function ingest(
       answerScheduled,
     };
   });
+}
+
+/**
+ * The message's media, each file with a download job due now: the bytes are fetched in the
+ * background (never inside the webhook request) and the message is not held back for them.
+ */
+async function insertInboundAttachments(
+  trx: Executor,
+  inbound: InboundMessage,
+  messageId: string,
+  now: number,
+): Promise<void> {
+  const items = inbound.attachments ?? [];
+  if (items.length === 0) return;
+  const ids = await insertAttachments(
+    trx,
+    messageId,
+    items.map(({ ref, ...fields }) => ({
+      fields,
+      ref,
+      state: ref === null ? "none" : "pending",
+    })),
+    now,
+  );
+  const jobs = ids
+    .filter((_id, index) => items[index]?.ref != null)
+    .map((attachmentId) => ({
+      attachment_id: attachmentId,
+      channel_id: inbound.channelId,
+      next_attempt_at: now,
+      created_at: now,
+    }));
+  if (jobs.length > 0) await trx.insertInto("media_jobs").values(jobs).execute();
 }

@@ -1,4 +1,5 @@
-import type { Customer, Message } from "../../domain/types.js";
+import type { Attachment, Customer, Message } from "../../domain/types.js";
+import { attachmentsOf } from "./attachment-rows.js";
 import { toCustomer } from "./mappers.js";
 import type { Executor } from "./schema.js";
 
@@ -32,7 +33,7 @@ export type MessageRow = Awaited<
   ReturnType<ReturnType<typeof selectMessages>["executeTakeFirstOrThrow"]>
 >;
 
-function toMessage(row: MessageRow, customer: Customer): Message {
+function toMessage(row: MessageRow, customer: Customer, attachments: Attachment[]): Message {
   return {
     id: row.id,
     conversationId: row.conversation_id,
@@ -50,21 +51,26 @@ function toMessage(row: MessageRow, customer: Customer): Message {
     deliveryStatus: row.delivery_status,
     deliveryError: row.delivery_error,
     clientId: row.client_id,
+    attachments,
     createdAt: row.created_at,
   };
 }
 
-/** Maps rows in their order, fetching their customers in one query. */
+/** Maps rows in their order, fetching their customers and attachments in one query each. */
 export async function toMessages(db: Executor, rows: MessageRow[]): Promise<Message[]> {
   if (rows.length === 0) return [];
   const ids = [...new Set(rows.map((r) => r.customer_id))];
   const customers = await db.selectFrom("customers").selectAll().where("id", "in", ids).execute();
   const byId = new Map(customers.map((c) => [c.id, toCustomer(c)]));
+  const attachments = await attachmentsOf(
+    db,
+    rows.map((r) => r.id),
+  );
   return rows.map((row) => {
     const customer = byId.get(row.customer_id);
     // The foreign key makes this impossible; a clear error beats a half-built message.
     if (customer === undefined) throw new Error(`Customer ${row.customer_id} missing`);
-    return toMessage(row, customer);
+    return toMessage(row, customer, attachments.get(row.id) ?? []);
   });
 }
 

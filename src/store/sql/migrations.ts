@@ -230,6 +230,74 @@ function automaticAnswers(dialect: DialectName): Migration {
   };
 }
 
+// Media (protocol.md section 7b): one row per attachment of a message, the durable download job
+// of each file still to fetch from its platform, and the outbox's progress through a send made
+// of several requests (an Instagram file, then its caption). Messages stored before this
+// migration have no attachment rows: their `attachments` is `[]`.
+function attachments(dialect: DialectName): Migration {
+  const id = autoId(dialect);
+  // SQLite's `real` is 8 bytes; PostgreSQL's is 4, too coarse for coordinates.
+  const float = dialect === "sqlite" ? "real" : "double precision";
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("attachments")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("message_id", "text", (c) =>
+          c.notNull().references("messages.id").onDelete("cascade"),
+        )
+        .addColumn("position", "integer", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("mime_type", "text")
+        .addColumn("file_name", "text")
+        .addColumn("size", "bigint")
+        .addColumn("width", "integer")
+        .addColumn("height", "integer")
+        .addColumn("duration", "integer")
+        .addColumn("latitude", float)
+        .addColumn("longitude", float)
+        .addColumn("title", "text")
+        .addColumn("address", "text")
+        .addColumn("phone_number", "text")
+        .addColumn("first_name", "text")
+        .addColumn("last_name", "text")
+        .addColumn("platform_ref", "text")
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("attachments_message_id_idx")
+        .on("attachments")
+        .columns(["message_id", "position"])
+        .execute();
+      await db.schema
+        .createTable("media_jobs")
+        .addColumn("id", dialect === "sqlite" ? "integer" : "bigint", id)
+        .addColumn("attachment_id", "text", (c) =>
+          c.notNull().unique().references("attachments.id").onDelete("cascade"),
+        )
+        // No foreign key: a job outlives its channel and then gives up with a clear reason.
+        .addColumn("channel_id", "text", (c) => c.notNull())
+        .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("next_attempt_at", "bigint", (c) => c.notNull())
+        .addColumn("locked_until", "bigint")
+        .addColumn("last_error", "text")
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("media_jobs_next_attempt_at_idx")
+        .on("media_jobs")
+        .column("next_attempt_at")
+        .execute();
+      await db.schema
+        .alterTable("outbox")
+        .addColumn("step", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.alterTable("outbox").addColumn("caption", "text").execute();
+    },
+  };
+}
+
 class InCodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: DialectName) {}
 
@@ -239,6 +307,7 @@ class InCodeMigrations implements MigrationProvider {
       "0001_initial": initial(this.dialect),
       "0002_poll_lease": pollLease(),
       "0003_automatic_answers": automaticAnswers(this.dialect),
+      "0004_attachments": attachments(this.dialect),
     };
   }
 }

@@ -1,5 +1,7 @@
 import type { Generated, Kysely } from "kysely";
 import type {
+  AttachmentKind,
+  AttachmentState,
   ConversationStatus,
   DeliveryStatus,
   MessageType,
@@ -100,6 +102,47 @@ export interface OutboxTable {
   locked_until: number | null;
   last_error: string | null;
   created_at: number;
+  /** Requests of a multi-request send already accepted (Instagram: the file, then the caption). */
+  step: Generated<number>;
+  /** The caption to send with a message's media; null when the agent wrote none. */
+  caption: Generated<string | null>;
+}
+
+/** One media item of a message, in `position` order (section 7b). */
+export interface AttachmentsTable {
+  id: string;
+  message_id: string;
+  position: number;
+  kind: AttachmentKind;
+  state: AttachmentState;
+  mime_type: string | null;
+  file_name: string | null;
+  size: number | null;
+  width: number | null;
+  height: number | null;
+  duration: number | null;
+  latitude: number | null;
+  longitude: number | null;
+  title: string | null;
+  address: string | null;
+  phone_number: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  /** JSON of `PlatformFileRef`: where the platform keeps the file until we have fetched it. */
+  platform_ref: string | null;
+  created_at: number;
+}
+
+/** A file still to fetch from its platform; deleted once the bytes are stored or given up. */
+export interface MediaJobsTable {
+  id: Generated<number>;
+  attachment_id: string;
+  channel_id: string;
+  attempts: Generated<number>;
+  next_attempt_at: number;
+  locked_until: number | null;
+  last_error: string | null;
+  created_at: number;
 }
 
 /** A user's automatic-answer settings; a user without a row has the defaults. */
@@ -138,6 +181,8 @@ export interface Database {
   outbox: OutboxTable;
   ai_settings: AiSettingsTable;
   ai_jobs: AiJobsTable;
+  attachments: AttachmentsTable;
+  media_jobs: MediaJobsTable;
 }
 
 export type DialectName = "sqlite" | "postgres";

@@ -1,5 +1,5 @@
 import { rmSync } from "node:fs";
-import type { Update, User } from "grammy/types";
+import type { Message, Update, User } from "grammy/types";
 import type { Locator, Page } from "playwright-core";
 import { botToken, FakeTelegram } from "../../helpers/fake-telegram.js";
 import { api, startServer, type TestServer } from "../../helpers/server.js";
@@ -57,8 +57,8 @@ export function customer(id: number, first: string, last: string, username?: str
   };
 }
 
-/** A private text message from `from`, as the Bot API hands it to getUpdates. */
-export function textUpdate(from: User, text: string): Update {
+/** A private message from `from` with `fields` (text, photo, document, ...), as getUpdates has it. */
+export function messageUpdate(from: User, fields: Partial<Message>): Update {
   return {
     update_id: nextUpdateId++,
     message: {
@@ -72,10 +72,13 @@ export function textUpdate(from: User, text: string): Update {
         ...(from.username ? { username: from.username } : {}),
       },
       from,
-      text,
+      ...fields,
     },
   } as Update;
 }
+
+/** A private text message from `from`, as the Bot API hands it to getUpdates. */
+export const textUpdate = (from: User, text: string): Update => messageUpdate(from, { text });
 
 export const newBot = (telegram: FakeTelegram) =>
   telegram.addBot(botToken(), { first_name: "Acme Support" });

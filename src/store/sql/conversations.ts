@@ -7,11 +7,7 @@ import type {
 } from "../../domain/types.js";
 import { NotFoundError, ValidationError } from "../../errors.js";
 import type { ConversationStore, ReadResult } from "../store.js";
-import {
-  loadConversation,
-  selectConversations,
-  toConversation,
-} from "./conversation-query.js";
+import { loadConversation, selectConversations, toConversation } from "./conversation-query.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import { arg, PreparedQuery } from "./prepared-query.js";
 import type { ConversationsTable, SqlContext } from "./schema.js";

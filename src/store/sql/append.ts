@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { newMessageId } from "../../domain/ids.js";
 import type { ConversationStatus, MessageType } from "../../domain/types.js";
 import { NotFoundError } from "../../errors.js";
@@ -39,8 +40,9 @@ async function markAnswered(trx: Executor, conversationId: string, seq: number, 
     .updateTable("messages")
     .set({ is_answered: 1, updated_at: now })
     .where("conversation_id", "=", conversationId)
-    .where("type", "=", "customer")
-    .where("is_answered", "=", 0)
+    // Literals, matching messages_unanswered_idx (unanswered-index.ts).
+    .where("type", "=", sql.lit("customer"))
+    .where("is_answered", "=", sql.lit(0))
     .where("seq", "<", seq)
     .returning("id")
     .execute();

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import { SignJWT } from "jose";
 import { UnauthorizedError } from "../errors.js";
+import { verifyHs256 } from "./hs256.js";
 
 // JWTs with the claims of Django REST framework SimpleJWT (token_type, user_id, exp, iat, jti),
 // HS256, so that a token minted by an existing Django backend sharing the key is accepted.
@@ -35,13 +36,13 @@ export class TokenIssuer {
 
   /** Throws `UnauthorizedError` for anything but a valid, unexpired token of `type`. */
   async verify(token: string, type: TokenType): Promise<VerifiedToken> {
-    let payload: Record<string, unknown>;
-    try {
-      ({ payload } = await jwtVerify(token, this.key, { algorithms: ["HS256"] }));
-    } catch (err) {
-      const reason = err instanceof joseErrors.JWTExpired ? "Token expired" : "Invalid token";
-      throw new UnauthorizedError(reason, { cause: err });
+    const verified = verifyHs256(token, this.key);
+    if (!verified.ok) {
+      throw new UnauthorizedError(
+        verified.reason === "expired" ? "Token expired" : "Invalid token",
+      );
     }
+    const { payload } = verified;
     if (payload.token_type !== type) {
       throw new UnauthorizedError(
         type === "access" ? "Not an access token" : "Not a refresh token",

@@ -65,6 +65,8 @@ export class Metrics {
   private readonly answers: Counter<"outcome">;
   private readonly modelRequests: Histogram<"result">;
   private outboxPending: () => Promise<number> = async () => 0;
+  private lastSentFrame = "";
+  private lastSentType = "unknown";
   private busUp: () => Promise<boolean> = async () => true;
 
   constructor(options: { defaults?: boolean } = {}) {
@@ -182,7 +184,12 @@ export class Metrics {
   }
 
   frameSent(frame: string): void {
-    this.framesOut.inc(FRAME_TYPE.exec(frame)?.[1] ?? "unknown");
+    // One event's frame is counted once per socket: the same string, parsed once.
+    if (frame !== this.lastSentFrame) {
+      this.lastSentFrame = frame;
+      this.lastSentType = FRAME_TYPE.exec(frame)?.[1] ?? "unknown";
+    }
+    this.framesOut.inc(this.lastSentType);
   }
 
   messageStored(type: string, source: string): void {

@@ -36,7 +36,9 @@ export function serveChatSocket(
   deps: SocketDeps,
 ): void {
   const { accounts, chat, gateway } = deps;
-  const log = deps.log.child({ conversation: conversationId });
+  // Read now: the closures below live as long as the socket, and would keep the parsed URL.
+  const token = query.get("token") ?? "";
+  const afterSeqParam = query.get("after_seq");
   serveSocket({
     socket,
     kind: "chat",
@@ -45,13 +47,14 @@ export function serveChatSocket(
     admission: deps.admission,
     metrics: deps.metrics,
     maxBufferedBytes: deps.maxBufferedBytes,
-    log,
+    log: deps.log,
+    logContext: { conversation: conversationId },
     open: async (member) => {
-      const { user, expiresAt } = await accounts.authenticate(query.get("token") ?? "");
+      const { user, expiresAt } = await accounts.authenticate(token);
       await deps.admission?.admit(user.id, member.id);
       if (!ID_PATTERN.test(conversationId)) throw new ForbiddenError();
       const conversation = await chat.requireConversation(user.id, conversationId);
-      const afterSeq = parseAfterSeq(query.get("after_seq"));
+      const afterSeq = parseAfterSeq(afterSeqParam);
       member.send(chatEstablishedFrame(conversationId, user.id));
       if (afterSeq === null) {
         member.send(

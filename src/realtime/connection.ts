@@ -34,11 +34,17 @@ export function serveSocket<S extends Session>(options: {
   metrics: Metrics | undefined;
   maxBufferedBytes: number | undefined;
   log: Logger;
+  /**
+   * Fields added to this socket's log lines. Given per line rather than as a child logger:
+   * a child per socket cost memory on every idle socket for lines that are rarely written.
+   */
+  logContext?: Record<string, unknown>;
   open: (member: SocketMember) => Promise<S>;
   onFrame: (session: S, member: SocketMember, text: string) => Promise<void>;
   onClose: (session: S, member: SocketMember) => void;
 }): void {
   const { socket, gateway, log, metrics } = options;
+  const context = options.logContext ?? {};
   const member = new SocketMember(socket, {
     maxBufferedBytes: options.maxBufferedBytes,
     onSent: metrics ? (frame) => metrics.frameSent(frame) : undefined,
@@ -67,8 +73,12 @@ export function serveSocket<S extends Session>(options: {
     },
     (err: unknown) => {
       const code = closeCodeFor(err);
-      if (code === Close.Internal) log.error({ err }, "socket handshake failed");
-      else log.debug({ code, reason: err instanceof Error ? err.message : "" }, "socket refused");
+      if (code === Close.Internal) log.error({ ...context, err }, "socket handshake failed");
+      else
+        log.debug(
+          { ...context, code, reason: err instanceof Error ? err.message : "" },
+          "socket refused",
+        );
       member.close(code, closeReasonFor(err, code));
     },
   );
@@ -95,7 +105,7 @@ export function serveSocket<S extends Session>(options: {
       if (err instanceof AppError && err.status < 500) {
         member.send(errorFrame({ code: "invalid_message", error: err.message }));
       } else {
-        log.error({ err }, "socket frame failed");
+        log.error({ ...context, err }, "socket frame failed");
         member.send(errorFrame({ code: "internal_error", error: "Internal error" }));
       }
     }
@@ -104,7 +114,7 @@ export function serveSocket<S extends Session>(options: {
   socket.on("message", (data, isBinary) => {
     chain = chain.then(() => handle(data, isBinary));
   });
-  socket.on("error", (err) => log.debug({ err }, "socket error"));
+  socket.on("error", (err) => log.debug({ ...context, err }, "socket error"));
   socket.once("close", (code) => {
     clearTimeout(expiryTimer);
     metrics?.socketClosed(counted ? options.kind : undefined, member.closedWith ?? code);

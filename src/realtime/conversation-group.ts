@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { ConversationEvent } from "../domain/events.js";
 import type { Message } from "../domain/types.js";
 import { chatMessageFrame, frameFor } from "./frames.js";
+import { SharedFrame } from "./shared-frame.js";
 import type { SocketMember } from "./socket-member.js";
 
 /** Reads stored messages with seq > afterSeq, oldest first (the store's `after`). */
@@ -43,7 +44,7 @@ export class ConversationGroup {
       this.accept(event.message);
       return;
     }
-    const frame = frameFor(event);
+    const frame = new SharedFrame(frameFor(event));
     const skip = event.kind === "typing" ? event.originSocketId : undefined;
     for (const member of this.members) if (member.id !== skip) member.deliver(frame);
   }
@@ -71,7 +72,7 @@ export class ConversationGroup {
     while (next) {
       this.held.delete(next.seq);
       this.delivered = next.seq;
-      const frame = chatMessageFrame(next);
+      const frame = new SharedFrame(chatMessageFrame(next));
       for (const member of this.members) member.deliver(frame, next.seq);
       // `createdAt` is taken inside the storing transaction, a moment before its commit.
       if (this.members.size > 0) this.onFanout?.(next.createdAt);

@@ -11,6 +11,7 @@ import type { Store } from "../store/store.js";
 import type { CloseCode } from "./close-codes.js";
 import { ConversationGroup } from "./conversation-group.js";
 import { frameFor } from "./frames.js";
+import { SharedFrame } from "./shared-frame.js";
 import type { SocketMember } from "./socket-member.js";
 
 const GAP_FETCH_LIMIT = 500;
@@ -26,7 +27,7 @@ export class OwnerGroup {
   readonly members = new Set<SocketMember & { onResync?: () => void }>();
 
   onEvent(event: OwnerEvent): void {
-    const frame = frameFor(event);
+    const frame = new SharedFrame(frameFor(event));
     for (const member of this.members) member.deliver(frame);
   }
 }

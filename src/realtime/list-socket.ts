@@ -13,6 +13,8 @@ interface ListQuery {
 /** `/ws/conversations/?token=…` */
 export function serveListSocket(socket: WebSocket, query: URLSearchParams, deps: SocketDeps): void {
   const { accounts, chat, gateway } = deps;
+  // Read now: the closures below live as long as the socket, and would keep the parsed URL.
+  const token = query.get("token") ?? "";
   // The filters of this socket's last get_conversations, reused by refresh_conversations.
   let last: ListQuery = { filter: {}, limit: PAGE_LIMIT_DEFAULT };
 
@@ -36,7 +38,7 @@ export function serveListSocket(socket: WebSocket, query: URLSearchParams, deps:
     maxBufferedBytes: deps.maxBufferedBytes,
     log: deps.log,
     open: async (member) => {
-      const { user, expiresAt } = await accounts.authenticate(query.get("token") ?? "");
+      const { user, expiresAt } = await accounts.authenticate(token);
       await deps.admission?.admit(user.id, member.id);
       member.send(listEstablishedFrame(user.id));
       // After a bus outage the list may be stale: send it again rather than trust the pushes.

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { WebSocket } from "ws";
 import { Close, type CloseCode, CloseReason } from "./close-codes.js";
+import { SharedFrame } from "./shared-frame.js";
 
 // A socket that outgrows `maxBufferedBytes` of unsent data is too slow to keep up; dropping it
 // lets the client reconnect and resume with `after_seq` instead of the server buffering without
@@ -18,7 +19,7 @@ const processTag = randomBytes(4).toString("hex");
 let counter = 0;
 
 interface Queued {
-  frame: string;
+  frame: string | SharedFrame;
   seq: number | undefined;
 }
 
@@ -46,7 +47,7 @@ export class SocketMember {
   }
 
   /** Sends now, whatever the state (answers to this socket's own requests). */
-  send(frame: string): void {
+  send(frame: string | SharedFrame): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
     if (this.socket.bufferedAmount > this.maxBufferedBytes) {
       // A close frame would wait behind everything the client is not reading: drop the
@@ -55,12 +56,17 @@ export class SocketMember {
       this.socket.terminate();
       return;
     }
-    this.socket.send(frame);
-    this.options.onSent?.(frame);
+    if (typeof frame === "string") {
+      this.socket.send(frame);
+      this.options.onSent?.(frame);
+    } else {
+      this.socket.send(frame.bytes, SharedFrame.sendOptions);
+      this.options.onSent?.(frame.text);
+    }
   }
 
   /** A frame from a group: held until `goLive`, skipped if its seq is not new. */
-  deliver(frame: string, seq?: number): void {
+  deliver(frame: string | SharedFrame, seq?: number): void {
     if (!this.live) {
       this.queue.push({ frame, seq });
       return;

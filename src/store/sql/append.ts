@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { newMessageId } from "../../domain/ids.js";
 import type { ConversationStatus, MessageType } from "../../domain/types.js";
 import { NotFoundError } from "../../errors.js";
@@ -6,6 +7,12 @@ import { lockConversation } from "./conversation-lock.js";
 import { loadConversation } from "./conversation-query.js";
 import { loadMessage, selectMessages, toMessages } from "./message-query.js";
 import type { DialectName, Executor, SqlContext } from "./schema.js";
+import {
+  writtenConversation,
+  writtenCustomer,
+  writtenMessage,
+  writtenSender,
+} from "./written-rows.js";
 
 // An outgoing message (support, AI, marketing), in one transaction with everything it implies.
 
@@ -39,8 +46,9 @@ async function markAnswered(trx: Executor, conversationId: string, seq: number, 
     .updateTable("messages")
     .set({ is_answered: 1, updated_at: now })
     .where("conversation_id", "=", conversationId)
-    .where("type", "=", "customer")
-    .where("is_answered", "=", 0)
+    // Literals, matching messages_unanswered_idx (unanswered-index.ts).
+    .where("type", "=", sql.lit("customer"))
+    .where("is_answered", "=", sql.lit(0))
     .where("seq", "<", seq)
     .returning("id")
     .execute();
@@ -72,7 +80,7 @@ export async function appendWithin(
   }
 
   const now = Date.now();
-  const { last_seq: seq } = await trx
+  const updated = await trx
     .updateTable("conversations")
     .set((eb) => ({
       last_seq: eb("last_seq", "+", 1),
@@ -80,29 +88,28 @@ export async function appendWithin(
       status: nextStatus(message.type, locked.status),
     }))
     .where("id", "=", locked.id)
-    .returning("last_seq")
+    .returningAll()
     .executeTakeFirstOrThrow();
+  const seq = updated.last_seq;
 
   // Without a channel there is nowhere to deliver: the message is final as stored.
   const deliverVia = message.deliver ? locked.channel_id : null;
   const messageId = newMessageId();
-  await trx
-    .insertInto("messages")
-    .values({
-      id: messageId,
-      conversation_id: locked.id,
-      seq,
-      type: message.type,
-      content: message.content,
-      sender_id: message.senderId,
-      is_ai_response: message.type === "AI" ? 1 : 0,
-      is_answered: 1,
-      delivery_status: deliverVia === null ? "sent" : "pending",
-      client_id: message.clientId,
-      created_at: now,
-      updated_at: now,
-    })
-    .execute();
+  const row = {
+    id: messageId,
+    conversation_id: locked.id,
+    seq,
+    type: message.type,
+    content: message.content,
+    sender_id: message.senderId,
+    is_ai_response: message.type === "AI" ? 1 : 0,
+    is_answered: 1,
+    delivery_status: deliverVia === null ? "sent" : "pending",
+    client_id: message.clientId,
+    created_at: now,
+    updated_at: now,
+  } as const;
+  await trx.insertInto("messages").values(row).execute();
   if (deliverVia !== null) {
     await trx
       .insertInto("outbox")
@@ -131,10 +138,14 @@ export async function appendWithin(
     await trx.deleteFrom("ai_jobs").where("conversation_id", "=", locked.id).execute();
   }
 
+  // Built from what was written: two key lookups instead of re-reading through joins.
+  const customer = await writtenCustomer(trx, dialect, updated.customer_id);
+  const sender = await writtenSender(trx, dialect, message.type, message.senderId);
+  const stored = writtenMessage(row, customer, sender, []);
   return {
     duplicate: false,
-    message: await loadMessage(trx, messageId),
-    conversation: await loadConversation(trx, locked.id),
+    message: stored,
+    conversation: writtenConversation(updated, customer, stored),
     answered,
   };
 }

@@ -3,8 +3,14 @@ import type { Channel, Platform } from "../../domain/types.js";
 import { ConflictError } from "../../errors.js";
 import type { ChannelStore, NewChannel } from "../store.js";
 import { toChannel } from "./mappers.js";
+import { arg, PreparedQuery } from "./prepared-query.js";
 import type { SqlContext } from "./schema.js";
 import { isUniqueViolation } from "./sql-errors.js";
+
+// Every webhook request and every outbox send reads its channel by id.
+const byId = new PreparedQuery((db) =>
+  db.selectFrom("channels").selectAll().where("id", "=", arg<string>(0)),
+);
 
 export class SqlChannelStore implements ChannelStore {
   constructor(private readonly ctx: SqlContext) {}
@@ -36,11 +42,7 @@ export class SqlChannelStore implements ChannelStore {
   }
 
   async findById(id: string): Promise<Channel | undefined> {
-    const row = await this.ctx.db
-      .selectFrom("channels")
-      .selectAll()
-      .where("id", "=", id)
-      .executeTakeFirst();
+    const row = await byId.executeTakeFirst(this.ctx.db, this.ctx.dialect, id);
     return row === undefined ? undefined : toChannel(row);
   }
 

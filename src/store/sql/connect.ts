@@ -1,43 +1,13 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import {
-  CompiledQuery,
-  type DatabaseConnection,
-  type Driver,
-  Kysely,
-  PostgresDialect,
-  SqliteDialect,
-  type SqliteDialectConfig,
-  SqliteDriver,
-} from "kysely";
+import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { Database } from "./schema.js";
+import { FastSqliteDialect } from "./sqlite-dialect.js";
 
 export interface StoreLog {
   warn(obj: object, msg?: string): void;
-}
-
-// SQLite transactions start with BEGIN IMMEDIATE: a deferred transaction that reads first and
-// writes later can fail with SQLITE_BUSY when another process wrote in between, and the busy
-// timeout cannot help it. Taking the write lock up front makes writers queue instead.
-class ImmediateSqliteDriver extends SqliteDriver {
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw("begin immediate"));
-  }
-}
-
-class ImmediateSqliteDialect extends SqliteDialect {
-  readonly #config: SqliteDialectConfig;
-
-  constructor(config: SqliteDialectConfig) {
-    super(config);
-    this.#config = config;
-  }
-
-  override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.#config);
-  }
 }
 
 // SQLite's built-in lower() folds ASCII only; PostgreSQL folds every letter. Replacing it with
@@ -54,7 +24,7 @@ export function openSqlite(path: string): Kysely<Database> {
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
   database.function("lower", { deterministic: true }, unicodeLower);
-  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
+  return new Kysely<Database>({ dialect: new FastSqliteDialect(database) });
 }
 
 // int8 (bigint columns, COUNT) arrives as a string by default, to protect values beyond 2^53.

@@ -1,3 +1,4 @@
+import { arg, PreparedQuery } from "./prepared-query.js";
 import type { DialectName, Executor } from "./schema.js";
 
 // Every write that takes a seq first locks its conversation row, and only then checks for a
@@ -6,11 +7,15 @@ import type { DialectName, Executor } from "./schema.js";
 // out gap-free. PostgreSQL: a row lock (SELECT ... FOR UPDATE). SQLite: the transaction began
 // with BEGIN IMMEDIATE and already holds the database's single write lock.
 
-export async function lockConversation(trx: Executor, dialect: DialectName, id: string) {
-  return trx
+const select = (trx: Executor) =>
+  trx
     .selectFrom("conversations")
     .select(["id", "channel_id", "status"])
-    .where("id", "=", id)
-    .$if(dialect === "postgres", (q) => q.forUpdate())
-    .executeTakeFirst();
+    .where("id", "=", arg<string>(0));
+const lockPostgres = new PreparedQuery((trx) => select(trx).forUpdate());
+const lockSqlite = new PreparedQuery(select);
+
+export async function lockConversation(trx: Executor, dialect: DialectName, id: string) {
+  const prepared = dialect === "postgres" ? lockPostgres : lockSqlite;
+  return prepared.executeTakeFirst(trx, dialect, id);
 }

@@ -7,13 +7,9 @@ import type {
 } from "../../domain/types.js";
 import { NotFoundError, ValidationError } from "../../errors.js";
 import type { ConversationStore, ReadResult } from "../store.js";
-import {
-  findConversation,
-  loadConversation,
-  selectConversations,
-  toConversation,
-} from "./conversation-query.js";
+import { loadConversation, selectConversations, toConversation } from "./conversation-query.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
+import { arg, PreparedQuery } from "./prepared-query.js";
 import type { ConversationsTable, SqlContext } from "./schema.js";
 
 /** Escapes LIKE wildcards so a search for "50%" or "a_b" matches those characters literally. */
@@ -28,11 +24,15 @@ function lowerLike(column: string, pattern: string): Expression<SqlBool> {
   return sql<SqlBool>`lower(${sql.ref(column)}) like lower(${pattern}) escape '\\'`;
 }
 
+// Every agent message and every chat socket's handshake looks its conversation up by id.
+const byId = new PreparedQuery((db) => selectConversations(db).where("c.id", "=", arg<string>(0)));
+
 export class SqlConversationStore implements ConversationStore {
   constructor(private readonly ctx: SqlContext) {}
 
-  findById(id: string): Promise<Conversation | undefined> {
-    return findConversation(this.ctx.db, id);
+  async findById(id: string): Promise<Conversation | undefined> {
+    const row = await byId.executeTakeFirst(this.ctx.db, this.ctx.dialect, id);
+    return row === undefined ? undefined : toConversation(row);
   }
 
   async list(

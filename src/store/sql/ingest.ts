@@ -1,19 +1,40 @@
 import { newConversationId, newMessageId } from "../../domain/ids.js";
 import type { AnswerScheduling, InboundMessage, IngestResult } from "../store.js";
-import { insertAttachments } from "./attachment-rows.js";
+import { attachmentsOf, insertAttachments } from "./attachment-rows.js";
 import { lockConversation } from "./conversation-lock.js";
 import { loadConversation } from "./conversation-query.js";
 import { conversationTitle, toCustomer } from "./mappers.js";
 import { loadMessage } from "./message-query.js";
 import type { Executor, SqlContext } from "./schema.js";
+import { writtenConversation, writtenMessage } from "./written-rows.js";
 
 // A customer message from a platform, in one transaction. Times: the message's created_at is
 // when the customer sent it (`sentAt`, else now); the conversation's updated_at is always the
 // store's clock, so that a late-delivered old message still brings its conversation to the top
 // of the list and updated_at never moves backwards.
 
+const selectCustomer = (trx: Executor, inbound: InboundMessage) =>
+  trx
+    .selectFrom("customers")
+    .selectAll()
+    .where("owner_id", "=", inbound.ownerId)
+    .where("source", "=", inbound.source)
+    .where("external_id", "=", inbound.customerExternalId)
+    .executeTakeFirst();
+
+const selectConversationId = (trx: Executor, channelId: string, customerId: number) =>
+  trx
+    .selectFrom("conversations")
+    .select("id")
+    .where("channel_id", "=", channelId)
+    .where("customer_id", "=", customerId)
+    .executeTakeFirst();
+
 /** Inserts the customer unless present; `created` only for the call whose insert won. */
 async function upsertCustomer(trx: Executor, inbound: InboundMessage, now: number) {
+  // Most messages come from known customers: one read settles those.
+  const known = await selectCustomer(trx, inbound);
+  if (known !== undefined) return { customer: toCustomer(known), created: false };
   // ON CONFLICT DO NOTHING, then read: concurrent first messages wait on the unique index and
   // then see the winner's row. Existing customers keep their stored profile.
   const inserted = await trx
@@ -31,13 +52,8 @@ async function upsertCustomer(trx: Executor, inbound: InboundMessage, now: numbe
     .onConflict((oc) => oc.columns(["owner_id", "source", "external_id"]).doNothing())
     .returning("id")
     .executeTakeFirst();
-  const row = await trx
-    .selectFrom("customers")
-    .selectAll()
-    .where("owner_id", "=", inbound.ownerId)
-    .where("source", "=", inbound.source)
-    .where("external_id", "=", inbound.customerExternalId)
-    .executeTakeFirstOrThrow();
+  const row = await selectCustomer(trx, inbound);
+  if (row === undefined) throw new Error("Customer vanished");
   return { customer: toCustomer(row), created: inserted !== undefined };
 }
 
@@ -66,27 +82,26 @@ export async function ingest(
     const { customer, created } = await upsertCustomer(trx, inbound, now);
     const settings = await answerSettings(trx, inbound.ownerId, answers);
 
-    await trx
-      .insertInto("conversations")
-      .values({
-        id: newConversationId(),
-        owner_id: inbound.ownerId,
-        channel_id: inbound.channelId,
-        customer_id: customer.id,
-        source: inbound.source,
-        title: conversationTitle(customer),
-        status: settings?.new_conversation_status ?? "support_active",
-        created_at: now,
-        updated_at: now,
-      })
-      .onConflict((oc) => oc.columns(["channel_id", "customer_id"]).doNothing())
-      .execute();
-    const found = await trx
-      .selectFrom("conversations")
-      .select("id")
-      .where("channel_id", "=", inbound.channelId)
-      .where("customer_id", "=", customer.id)
-      .executeTakeFirstOrThrow();
+    // Read first: the conversation exists for all but a customer's first message.
+    const found =
+      (await selectConversationId(trx, inbound.channelId, customer.id)) ??
+      (await trx
+        .insertInto("conversations")
+        .values({
+          id: newConversationId(),
+          owner_id: inbound.ownerId,
+          channel_id: inbound.channelId,
+          customer_id: customer.id,
+          source: inbound.source,
+          title: conversationTitle(customer),
+          status: settings?.new_conversation_status ?? "support_active",
+          created_at: now,
+          updated_at: now,
+        })
+        .onConflict((oc) => oc.columns(["channel_id", "customer_id"]).doNothing())
+        .execute()
+        .then(() => selectConversationId(trx, inbound.channelId, customer.id)));
+    if (found === undefined) throw new Error("Conversation vanished");
     const conversationId = found.id;
     const locked = await lockConversation(trx, ctx.dialect, conversationId);
     if (locked === undefined) throw new Error(`Conversation ${conversationId} vanished`);
@@ -109,7 +124,7 @@ export async function ingest(
     }
 
     const status = locked.status === "closed" ? "support_active" : locked.status;
-    const { last_seq: seq } = await trx
+    const updated = await trx
       .updateTable("conversations")
       .set((eb) => ({
         last_seq: eb("last_seq", "+", 1),
@@ -119,28 +134,30 @@ export async function ingest(
         status,
       }))
       .where("id", "=", conversationId)
-      .returning("last_seq")
+      .returningAll()
       .executeTakeFirstOrThrow();
+    const seq = updated.last_seq;
 
-    const messageId = newMessageId();
-    await trx
-      .insertInto("messages")
-      .values({
-        id: messageId,
-        conversation_id: conversationId,
-        seq,
-        type: "customer",
-        content: inbound.content,
-        sender_id: null,
-        is_ai_response: 0,
-        is_answered: 0,
-        delivery_status: "received",
-        external_id: inbound.externalMessageId,
-        created_at: inbound.sentAt ?? now,
-        updated_at: now,
-      })
-      .execute();
-    await insertInboundAttachments(trx, inbound, messageId, now);
+    const row = {
+      id: newMessageId(),
+      conversation_id: conversationId,
+      seq,
+      type: "customer",
+      content: inbound.content,
+      sender_id: null,
+      is_ai_response: 0,
+      is_answered: 0,
+      delivery_status: "received",
+      external_id: inbound.externalMessageId,
+      created_at: inbound.sentAt ?? now,
+      updated_at: now,
+    } as const;
+    await trx.insertInto("messages").values(row).execute();
+    // Media rows get ids and states as they are written; a text message (the common case)
+    // reads nothing back.
+    const attachments = (await insertInboundAttachments(trx, inbound, row.id, now))
+      ? ((await attachmentsOf(trx, [row.id])).get(row.id) ?? [])
+      : [];
 
     // One pending answer per conversation: a message inside the quiet window, or while the
     // model is being asked, moves the same job on instead of adding a second one.
@@ -161,10 +178,11 @@ export async function ingest(
         .execute();
     }
 
+    const message = writtenMessage(row, customer, null, attachments);
     return {
       duplicate: false,
-      message: await loadMessage(trx, messageId),
-      conversation: await loadConversation(trx, conversationId),
+      message,
+      conversation: writtenConversation(updated, customer, message),
       customerCreated: created,
       answerScheduled,
     };
@@ -180,9 +198,9 @@ async function insertInboundAttachments(
   inbound: InboundMessage,
   messageId: string,
   now: number,
-): Promise<void> {
+): Promise<boolean> {
   const items = inbound.attachments ?? [];
-  if (items.length === 0) return;
+  if (items.length === 0) return false;
   const ids = await insertAttachments(
     trx,
     messageId,
@@ -202,4 +220,5 @@ async function insertInboundAttachments(
       created_at: now,
     }));
   if (jobs.length > 0) await trx.insertInto("media_jobs").values(jobs).execute();
+  return true;
 }

@@ -10,7 +10,16 @@ import type {
 import { append } from "./append.js";
 import { ingest } from "./ingest.js";
 import { findMessage, type MessageRow, selectMessages, toMessages } from "./message-query.js";
+import { arg, PreparedQuery } from "./prepared-query.js";
 import type { SqlContext } from "./schema.js";
+
+// The snapshot of every chat socket's handshake.
+const newest = new PreparedQuery((db) =>
+  selectMessages(db)
+    .where("m.conversation_id", "=", arg<string>(0))
+    .orderBy("m.seq", "desc")
+    .limit(arg<number>(1)),
+);
 
 export class SqlMessageStore implements MessageStore {
   constructor(private readonly ctx: SqlContext) {}
@@ -55,11 +64,7 @@ export class SqlMessageStore implements MessageStore {
   }
 
   async recent(conversationId: string, limit: number): Promise<MessagePage> {
-    const rows = await selectMessages(this.ctx.db)
-      .where("m.conversation_id", "=", conversationId)
-      .orderBy("m.seq", "desc")
-      .limit(limit + 1)
-      .execute();
+    const rows = await newest.execute(this.ctx.db, this.ctx.dialect, conversationId, limit + 1);
     return this.newestFirstPage(rows, limit);
   }
 

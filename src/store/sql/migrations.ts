@@ -7,6 +7,7 @@ import {
   sql,
 } from "kysely";
 import type { Database, DialectName } from "./schema.js";
+import { unansweredIndex } from "./unanswered-index.js";
 
 // Migrations live in code (not in files on disk) so that the compiled `dist/` carries them.
 // One set serves both dialects; they differ only in how an auto-increment key is declared,
@@ -308,6 +309,7 @@ class InCodeMigrations implements MigrationProvider {
       "0002_poll_lease": pollLease(),
       "0003_automatic_answers": automaticAnswers(this.dialect),
       "0004_attachments": attachments(this.dialect),
+      "0005_unanswered_index": unansweredIndex(),
     };
   }
 }

@@ -2,8 +2,14 @@ import type { User, UserWithPassword } from "../../domain/types.js";
 import { ConflictError } from "../../errors.js";
 import type { NewUser, UserStore } from "../store.js";
 import { toUser, toUserWithPassword } from "./mappers.js";
+import { arg, PreparedQuery } from "./prepared-query.js";
 import type { SqlContext } from "./schema.js";
 import { isUniqueViolation } from "./sql-errors.js";
+
+// Every authenticated request and socket handshake reads its user by id.
+const byId = new PreparedQuery((db) =>
+  db.selectFrom("users").selectAll().where("id", "=", arg<number>(0)),
+);
 
 export class SqlUserStore implements UserStore {
   constructor(private readonly ctx: SqlContext) {}
@@ -39,11 +45,7 @@ export class SqlUserStore implements UserStore {
   }
 
   async findById(id: number): Promise<User | undefined> {
-    const row = await this.ctx.db
-      .selectFrom("users")
-      .selectAll()
-      .where("id", "=", id)
-      .executeTakeFirst();
+    const row = await byId.executeTakeFirst(this.ctx.db, this.ctx.dialect, id);
     return row === undefined ? undefined : toUser(row);
   }
 }

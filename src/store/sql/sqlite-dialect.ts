@@ -1,0 +1,87 @@
+import type BetterSqlite3 from "better-sqlite3";
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  type QueryResult,
+  SqliteDialect,
+  SqliteDriver,
+} from "kysely";
+
+// Kysely's SQLite connection prepares every statement again on each call; on the busy paths
+// (a webhook message runs about a dozen statements) preparing took more CPU than running. The
+// statements are kept per SQL text instead. Queries with `in (…)` lists make new texts, so the
+// cache is bounded and forgets its oldest entry first.
+const MAX_STATEMENTS = 500;
+
+class CachingSqliteConnection implements DatabaseConnection {
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+
+  constructor(private readonly database: BetterSqlite3.Database) {}
+
+  private statement(text: string): BetterSqlite3.Statement {
+    let statement = this.statements.get(text);
+    if (statement === undefined) {
+      statement = this.database.prepare(text);
+      if (this.statements.size >= MAX_STATEMENTS) {
+        const oldest = this.statements.keys().next();
+        if (!oldest.done) this.statements.delete(oldest.value);
+      }
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const statement = this.statement(compiledQuery.sql);
+    const parameters = compiledQuery.parameters as unknown[];
+    if (statement.reader) return Promise.resolve({ rows: statement.all(parameters) as R[] });
+    const { changes, lastInsertRowid } = statement.run(parameters);
+    return Promise.resolve({
+      numAffectedRows: BigInt(changes),
+      insertId: BigInt(lastInsertRowid),
+      rows: [],
+    });
+  }
+
+  // Unused by the store; a cached statement could still be mid-iteration, so a fresh one.
+  async *streamQuery<R>(compiledQuery: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    const statement = this.database.prepare(compiledQuery.sql);
+    for (const row of statement.iterate(compiledQuery.parameters as unknown[])) {
+      yield { rows: [row as R] };
+    }
+  }
+}
+
+// Transactions start with BEGIN IMMEDIATE: a deferred transaction that reads first and writes
+// later can fail with SQLITE_BUSY when another process wrote in between, and the busy timeout
+// cannot help it. Taking the write lock up front makes writers queue instead.
+class CachingSqliteDriver extends SqliteDriver {
+  private readonly connection: CachingSqliteConnection;
+
+  constructor(database: BetterSqlite3.Database) {
+    super({ database });
+    this.connection = new CachingSqliteConnection(database);
+  }
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    // The base class keeps the single connection's mutex; its connection is swapped for ours.
+    await super.acquireConnection();
+    return this.connection;
+  }
+
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+  }
+}
+
+/** SQLite for Kysely: BEGIN IMMEDIATE transactions and statements prepared once. */
+export class FastSqliteDialect extends SqliteDialect {
+  constructor(private readonly database: BetterSqlite3.Database) {
+    super({ database });
+  }
+
+  override createDriver(): Driver {
+    return new CachingSqliteDriver(this.database);
+  }
+}

@@ -2,6 +2,7 @@ import { newMessageId } from "../../domain/ids.js";
 import type { ConversationStatus, MessageType } from "../../domain/types.js";
 import { NotFoundError } from "../../errors.js";
 import type { AppendResult, NewOutgoingMessage } from "../store.js";
+import { insertAttachments } from "./attachment-rows.js";
 import { lockConversation } from "./conversation-lock.js";
 import { loadConversation } from "./conversation-query.js";
 import { loadMessage, selectMessages, toMessages } from "./message-query.js";
@@ -103,6 +104,17 @@ export async function appendWithin(
       updated_at: now,
     })
     .execute();
+  await insertAttachments(
+    trx,
+    messageId,
+    (message.attachments ?? []).map(({ id, ...fields }) => ({
+      id,
+      fields,
+      state: "stored",
+      ref: null,
+    })),
+    now,
+  );
   if (deliverVia !== null) {
     await trx
       .insertInto("outbox")
@@ -111,6 +123,7 @@ export async function appendWithin(
         channel_id: deliverVia,
         next_attempt_at: now,
         created_at: now,
+        caption: message.caption ?? null,
       })
       .execute();
   }

@@ -121,7 +121,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requireUser: guard,
     limits: deps.limits,
   });
-  await app.register(conversationRoutes, { chat: deps.chat, requireUser: guard });
+  await app.register(conversationRoutes, {
+    chat: deps.chat,
+    requireUser: guard,
+    upload: { files: deps.files, maxUploadBytes: deps.maxUploadBytes },
+  });
   await app.register(attachmentRoutes, {
     attachments: deps.store.attachments,
     files: deps.files,

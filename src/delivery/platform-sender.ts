@@ -3,6 +3,7 @@ import { PlatformError } from "../errors.js";
 import type { InstagramClient } from "../platforms/instagram/instagram-client.js";
 import type { TelegramClient } from "../platforms/telegram/telegram-client.js";
 import type { OutboxJob } from "../store/store.js";
+import { type MediaSenderDeps, sendInstagramMedia, sendTelegramMedia } from "./media-sender.js";
 
 /** Performs one send; throws `PlatformError` (retryable or not) when the platform says no. */
 export type SendToPlatform = (channel: Channel, job: OutboxJob) => Promise<void>;
@@ -10,6 +11,8 @@ export type SendToPlatform = (channel: Channel, job: OutboxJob) => Promise<void>
 export interface PlatformClients {
   telegram: (channel: Channel) => TelegramClient;
   instagram: InstagramClient;
+  /** What sending an agent's file needs; without it files are refused. */
+  media?: MediaSenderDeps;
 }
 
 export function platformSender(clients: PlatformClients): SendToPlatform {
@@ -31,12 +34,21 @@ export function platformSender(clients: PlatformClients): SendToPlatform {
 
 function platformSend(clients: PlatformClients): SendToPlatform {
   return async (channel, job) => {
+    // Set only for a job that carries a file.
+    const media = job.attachments.length > 0 ? clients.media : undefined;
+    if (job.attachments.length > 0 && media === undefined) {
+      throw new PlatformError("Files cannot be sent from here", false);
+    }
     switch (channel.platform) {
-      case "telegram":
-        return clients.telegram(channel).sendMessage(job.recipientExternalId, job.content);
+      case "telegram": {
+        const client = clients.telegram(channel);
+        if (media) return sendTelegramMedia(client, job, media);
+        return client.sendMessage(job.recipientExternalId, job.content);
+      }
       case "instagram": {
         const token = channel.credentials.accessToken;
         if (!token) throw new PlatformError("The Instagram channel has no access token", false);
+        if (media) return sendInstagramMedia(clients.instagram, channel, token, job, media);
         return clients.instagram.sendMessage(
           channel.externalId,
           token,

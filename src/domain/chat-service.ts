@@ -9,9 +9,11 @@ import type {
   AppendResult,
   InboundMessage,
   IngestResult,
+  OutgoingAttachment,
   Store,
 } from "../store/store.js";
 import { type BusEvent, conversationTopic, ownerTopic } from "./events.js";
+import { KIND_LABELS } from "./kind-labels.js";
 import type {
   Conversation,
   ConversationFilter,
@@ -22,6 +24,8 @@ import type {
 } from "./types.js";
 
 export const MAX_CONTENT_LENGTH = 4096;
+/** Telegram takes captions of at most 1024 characters; Instagram sends it as a text. */
+export const MAX_CAPTION_LENGTH = 1024;
 
 export interface Actor {
   id: number;
@@ -109,13 +113,47 @@ export class ChatService {
   ): Promise<AppendResult> {
     const content = validContent(input.content);
     await this.requireConversation(actor.id, conversationId);
+    return this.appendSupport(actor, conversationId, { content, clientId: input.clientId });
+  }
+
+  /**
+   * An agent's file, its bytes already in the file store: the same effects as a text reply.
+   * `content` is the caption as written (trimmed) or, without one, the label of its kind.
+   */
+  async sendMedia(
+    actor: Actor,
+    conversationId: string,
+    input: { attachment: OutgoingAttachment; caption: string | null; clientId: string | null },
+  ): Promise<AppendResult> {
+    const caption = input.caption === null ? null : input.caption.trim() || null;
+    if (caption !== null && caption.length > MAX_CAPTION_LENGTH) {
+      throw new ValidationError(`content must be at most ${MAX_CAPTION_LENGTH} characters`);
+    }
+    await this.requireConversation(actor.id, conversationId);
+    return this.appendSupport(actor, conversationId, {
+      content: caption ?? KIND_LABELS[input.attachment.kind],
+      clientId: input.clientId,
+      attachments: [input.attachment],
+      caption,
+    });
+  }
+
+  private async appendSupport(
+    actor: Actor,
+    conversationId: string,
+    input: {
+      content: string;
+      clientId: string | null;
+      attachments?: OutgoingAttachment[];
+      caption?: string | null;
+    },
+  ): Promise<AppendResult> {
     const result = await this.deps.store.messages.append({
       conversationId,
       type: "support",
       senderId: actor.id,
-      content,
-      clientId: input.clientId,
       deliver: true,
+      ...input,
     });
     if (result.duplicate) return result;
     await this.publishAppended(result.message, result.answered, result.conversation);

@@ -1,3 +1,4 @@
+import multipart from "@fastify/multipart";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { MessagePage, ReadReceipt } from "../../client/wire.js";
@@ -7,6 +8,7 @@ import { conversationPageView, conversationView, isoTime, messageView } from "..
 import { PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX } from "../realtime/protocol.js";
 import { currentUser, type RequireUser } from "./authenticate.js";
 import { parseInput } from "./error-handler.js";
+import { receiveUpload, type UploadDeps } from "./message-upload.js";
 
 const limit = z.coerce.number().int().min(1).max(PAGE_LIMIT_MAX).default(PAGE_LIMIT_DEFAULT);
 const seq = z.coerce.number().int().min(0);
@@ -43,10 +45,15 @@ function presentOnly(query: unknown): unknown {
 /** protocol.md section 8: another user's conversation answers 404. */
 export async function conversationRoutes(
   app: FastifyInstance,
-  opts: { chat: ChatService; requireUser: RequireUser },
+  opts: { chat: ChatService; requireUser: RequireUser; upload: Omit<UploadDeps, "chat"> },
 ): Promise<void> {
   const { chat } = opts;
   app.addHook("preHandler", opts.requireUser);
+  // Streams only (no body attached): an upload goes straight into the file store. One byte
+  // over the limit lets the store see the excess and answer 413 with nothing kept.
+  await app.register(multipart, {
+    limits: { files: 1, fields: 8, parts: 10, fileSize: opts.upload.maxUploadBytes + 1 },
+  });
 
   app.get("/api/conversations/", async (request) => {
     const q = parseInput(listQuery, presentOnly(request.query));
@@ -93,8 +100,13 @@ export async function conversationRoutes(
 
   app.post("/api/conversations/:id/messages/", async (request, reply) => {
     const { id } = parseInput(idParams, request.params);
-    const body = parseInput(messageBody, request.body);
     const user = currentUser(request);
+    if (request.isMultipart()) {
+      const actor = { id: user.id, username: user.username };
+      const result = await receiveUpload(request, actor, id, { chat, ...opts.upload });
+      return reply.status(result.duplicate ? 200 : 201).send(messageView(result.message));
+    }
+    const body = parseInput(messageBody, request.body);
     const result = await chat.sendMessage({ id: user.id, username: user.username }, id, {
       content: body.content,
       clientId: body.client_id ?? null,

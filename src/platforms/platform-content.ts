@@ -1,3 +1,4 @@
+import { KIND_LABELS } from "../domain/kind-labels.js";
 import type { AttachmentKind, InboundAttachment, PlatformFileRef } from "../domain/types.js";
 import type { TelegramMessage } from "./telegram/inbound.js";
 
@@ -9,20 +10,6 @@ export interface MappedContent {
   content: string;
   attachments: InboundAttachment[];
 }
-
-/** The label of a message whose media has no caption, by attachment kind. */
-export const KIND_LABELS: Readonly<Record<AttachmentKind, string>> = {
-  photo: "[photo]",
-  video: "[video]",
-  animation: "[animation]",
-  audio: "[audio]",
-  voice: "[voice message]",
-  video_note: "[video message]",
-  document: "[document]",
-  sticker: "[sticker]",
-  location: "[location]",
-  contact: "[contact]",
-};
 
 const EMPTY: Omit<InboundAttachment, "kind" | "ref"> = {
   mimeType: null,

@@ -119,7 +119,16 @@ export function createPlatformRuntime(deps: PlatformRuntimeDeps): PlatformRuntim
   const worker = new OutboxWorker({
     outbox: store.outbox,
     channels: store.channels,
-    send: platformSender({ telegram: channelClient, instagram }),
+    send: platformSender({
+      telegram: channelClient,
+      instagram,
+      media: {
+        files: deps.files,
+        links: deps.links,
+        publicUrl: config.publicUrl,
+        progress: (jobId, step) => store.outbox.markStep(jobId, step),
+      },
+    }),
     notify: (message) => chat.notifyMessageUpdated(message),
     log: log.child({ component: "delivery" }),
     maxAttempts: config.deliveryMaxAttempts,

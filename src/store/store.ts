@@ -1,6 +1,7 @@
 import type {
   AiSettings,
   Attachment,
+  AttachmentFields,
   Channel,
   Conversation,
   ConversationFilter,
@@ -112,6 +113,15 @@ export interface NewOutgoingMessage {
    * delivery status `pending`). When false (no channel) the message is stored as `sent`.
    */
   deliver: boolean;
+  /** An agent's upload, its bytes already in the file store under the attachment id. */
+  attachments?: OutgoingAttachment[];
+  /** The caption to send with the media; null when the agent wrote none (content is a label). */
+  caption?: string | null;
+}
+
+/** A file an agent uploaded: stored before the message, under `id`. */
+export interface OutgoingAttachment extends AttachmentFields {
+  id: string;
 }
 
 export interface AppendResult {
@@ -207,6 +217,12 @@ export interface OutboxJob {
   content: string;
   /** Tries made before this one. */
   attempts: number;
+  /** The message's files (an agent's upload), bytes in the file store under their id. */
+  attachments: Attachment[];
+  /** The caption to send with the files; null when there is none. */
+  caption: string | null;
+  /** Requests of this send the platform already accepted (Instagram: file, then caption). */
+  step: number;
 }
 
 export interface OutboxStore {
@@ -225,6 +241,8 @@ export interface OutboxStore {
   nextDueAt(): Promise<number | undefined>;
   /** Sends not yet `sent` or `failed` (the metrics' `fiko_outbox_pending`). */
   countPending(): Promise<number>;
+  /** Records that the first `step` requests of a multi-request send were accepted. */
+  markStep(jobId: number, step: number): Promise<void>;
 }
 
 export interface AiSettingsStore {

@@ -351,6 +351,7 @@ describe("outbox worker", () => {
       markFailed: (id, error) => real.markFailed(id, error),
       nextDueAt: () => real.nextDueAt(),
       countPending: () => real.countPending(),
+      markStep: (id, step) => real.markStep(id, step),
     };
     worker({ outbox: flaky }).start();
     const done = await settled(message.id);

@@ -345,19 +345,39 @@ async function parseBody(
   if (!contentType?.startsWith("multipart/form-data")) {
     return { body: JSON.parse(raw.toString("utf8")) as Record<string, unknown> };
   }
-  const form = await new Response(raw, { headers: { "content-type": contentType } }).formData();
+  const boundary = /boundary=("?)([^";]+)\1/.exec(contentType)?.[2] ?? "";
   const body: Record<string, unknown> = {};
   let upload: TelegramUpload | undefined;
-  for (const [field, value] of form.entries()) {
-    if (typeof value === "string") body[field] = value;
-    else
-      upload = {
-        field,
-        fileName: value.name,
-        bytes: Buffer.from(await value.arrayBuffer()),
-      };
+  for (const part of multipartParts(raw, boundary)) {
+    if (part.fileName === undefined) body[part.name] = part.data.toString("utf8");
+    else upload = { field: part.name, fileName: part.fileName, bytes: part.data };
   }
   return { body, ...(upload && { upload }) };
+}
+
+/**
+ * The parts of a multipart body. Written out here because grammY writes headers without a
+ * space after the colon, which the platform's own FormData parser refuses.
+ */
+function multipartParts(raw: Buffer, boundary: string) {
+  const parts: Array<{ name: string; fileName: string | undefined; data: Buffer }> = [];
+  const delimiter = Buffer.from(`--${boundary}`);
+  let start = raw.indexOf(delimiter);
+  while (start >= 0) {
+    const headerStart = start + delimiter.length + 2;
+    const next = raw.indexOf(delimiter, headerStart);
+    if (next < 0) break;
+    const headerEnd = raw.indexOf("\r\n\r\n", headerStart);
+    if (headerEnd < 0 || headerEnd > next) break;
+    const headers = raw.subarray(headerStart, headerEnd).toString("utf8");
+    // Quoted or not (grammY leaves the file name bare).
+    const name = /[;\s]name="?([^";\r\n]*)"?/i.exec(headers)?.[1] ?? "";
+    const fileName = /filename="?([^";\r\n]*)"?/i.exec(headers)?.[1];
+    // The data ends with the CRLF before the next delimiter.
+    parts.push({ name, fileName, data: raw.subarray(headerEnd + 4, next - 2) });
+    start = next;
+  }
+  return parts;
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {

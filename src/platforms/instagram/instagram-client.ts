@@ -68,6 +68,20 @@ export class InstagramClient {
     });
   }
 
+  /** A file by URL: Instagram fetches it from there (our signed link under PUBLIC_URL). */
+  async sendAttachment(
+    accountId: string,
+    accessToken: string,
+    recipientId: string,
+    type: "image" | "video" | "audio" | "file",
+    url: string,
+  ): Promise<void> {
+    await this.request("POST", `${encodeURIComponent(accountId)}/messages`, accessToken, {
+      recipient: { id: recipientId },
+      message: { attachment: { type, payload: { url } } },
+    });
+  }
+
   /**
    * Streams a file a customer sent, from the CDN URL of the webhook. Those links expire: a 4xx
    * answer is final (the file is gone for us), a 5xx or a network error may pass.

@@ -1,11 +1,19 @@
 import { Readable } from "node:stream";
-import { Api, GrammyError, HttpError } from "grammy";
+import { Api, GrammyError, HttpError, InputFile } from "grammy";
 import type { Update, UserFromGetMe } from "grammy/types";
 import { PlatformError } from "../../errors.js";
 import { redact } from "../redact.js";
 import { TELEGRAM_ALLOWED_UPDATES } from "./inbound.js";
 
 type GrammySignal = Parameters<Api["getUpdates"]>[1];
+
+/** The Bot API methods that upload a file, one per kind an agent can send. */
+export type TelegramFileMethod =
+  | "sendPhoto"
+  | "sendVideo"
+  | "sendAudio"
+  | "sendVoice"
+  | "sendDocument";
 
 /** Bot tokens look like `123456:ABC-def_...`; the check also keeps URLs built from them sane. */
 export const BOT_TOKEN_PATTERN = /^\d{1,20}:[A-Za-z0-9_-]{20,100}$/;
@@ -73,6 +81,35 @@ export class TelegramClient {
 
   async sendMessage(chatId: string, text: string): Promise<void> {
     await this.call(() => this.api.sendMessage(chatId, text));
+  }
+
+  /**
+   * Uploads a file as a photo, video, audio, voice note or document (multipart), with the
+   * caption only when there is one.
+   */
+  async sendFile(
+    chatId: string,
+    method: TelegramFileMethod,
+    body: NodeJS.ReadableStream,
+    fileName: string,
+    caption: string | null,
+  ): Promise<void> {
+    const file = new InputFile(body as AsyncIterable<Uint8Array>, fileName);
+    const other = caption === null ? {} : { caption };
+    await this.call<unknown>(() => {
+      switch (method) {
+        case "sendPhoto":
+          return this.api.sendPhoto(chatId, file, other);
+        case "sendVideo":
+          return this.api.sendVideo(chatId, file, other);
+        case "sendAudio":
+          return this.api.sendAudio(chatId, file, other);
+        case "sendVoice":
+          return this.api.sendVoice(chatId, file, other);
+        case "sendDocument":
+          return this.api.sendDocument(chatId, file, other);
+      }
+    });
   }
 
   /** Shows "typing…" in the chat for about five seconds (or until the bot sends a message). */

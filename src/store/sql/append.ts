@@ -3,6 +3,7 @@ import { newMessageId } from "../../domain/ids.js";
 import type { ConversationStatus, MessageType } from "../../domain/types.js";
 import { NotFoundError } from "../../errors.js";
 import type { AppendResult, NewOutgoingMessage } from "../store.js";
+import { attachmentsOf, insertAttachments } from "./attachment-rows.js";
 import { lockConversation } from "./conversation-lock.js";
 import { loadConversation } from "./conversation-query.js";
 import { loadMessage, selectMessages, toMessages } from "./message-query.js";
@@ -110,6 +111,17 @@ export async function appendWithin(
     updated_at: now,
   } as const;
   await trx.insertInto("messages").values(row).execute();
+  const attachmentIds = await insertAttachments(
+    trx,
+    messageId,
+    (message.attachments ?? []).map(({ id, ...fields }) => ({
+      id,
+      fields,
+      state: "stored",
+      ref: null,
+    })),
+    now,
+  );
   if (deliverVia !== null) {
     await trx
       .insertInto("outbox")
@@ -118,6 +130,7 @@ export async function appendWithin(
         channel_id: deliverVia,
         next_attempt_at: now,
         created_at: now,
+        caption: message.caption ?? null,
       })
       .execute();
   }
@@ -141,7 +154,13 @@ export async function appendWithin(
   // Built from what was written: two key lookups instead of re-reading through joins.
   const customer = await writtenCustomer(trx, dialect, updated.customer_id);
   const sender = await writtenSender(trx, dialect, message.type, message.senderId);
-  const stored = writtenMessage(row, customer, sender, []);
+  // Uploaded files are written here with their final fields; only a message with files reads
+  // its attachment rows back.
+  const attachments =
+    attachmentIds.length === 0
+      ? []
+      : ((await attachmentsOf(trx, [messageId])).get(messageId) ?? []);
+  const stored = writtenMessage(row, customer, sender, attachments);
   return {
     duplicate: false,
     message: stored,

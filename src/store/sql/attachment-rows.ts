@@ -2,8 +2,8 @@ import type { Selectable } from "kysely";
 import { newAttachmentId } from "../../domain/ids.js";
 import type {
   Attachment,
+  AttachmentFields,
   AttachmentState,
-  InboundAttachment,
   PlatformFileRef,
 } from "../../domain/types.js";
 import type { AttachmentsTable, Executor } from "./schema.js";
@@ -34,7 +34,7 @@ export function toAttachment(row: Selectable<AttachmentsTable>): Attachment {
 /** An attachment to insert: its fields, its state and, for a file still on a platform, where. */
 export interface AttachmentInsert {
   id?: string;
-  fields: Omit<InboundAttachment, "ref">;
+  fields: AttachmentFields;
   state: AttachmentState;
   ref: PlatformFileRef | null;
 }

@@ -1,6 +1,7 @@
 import type { DeliveryStatus, Message } from "../../domain/types.js";
 import { NotFoundError } from "../../errors.js";
 import type { OutboxJob, OutboxStore } from "../store.js";
+import { attachmentsOf } from "./attachment-rows.js";
 import { loadMessage } from "./message-query.js";
 import type { Executor, SqlContext } from "./schema.js";
 
@@ -19,6 +20,8 @@ async function loadJobs(trx: Executor, ids: number[]): Promise<OutboxJob[]> {
       "o.message_id",
       "o.channel_id",
       "o.attempts",
+      "o.step",
+      "o.caption",
       "m.content",
       "cu.external_id as recipient",
     ])
@@ -26,6 +29,10 @@ async function loadJobs(trx: Executor, ids: number[]): Promise<OutboxJob[]> {
     .orderBy("o.next_attempt_at")
     .orderBy("o.id")
     .execute();
+  const attachments = await attachmentsOf(
+    trx,
+    rows.map((r) => r.message_id),
+  );
   return rows.map((r) => ({
     id: r.id,
     messageId: r.message_id,
@@ -33,6 +40,9 @@ async function loadJobs(trx: Executor, ids: number[]): Promise<OutboxJob[]> {
     recipientExternalId: r.recipient,
     content: r.content,
     attempts: r.attempts,
+    attachments: attachments.get(r.message_id) ?? [],
+    caption: r.caption,
+    step: r.step,
   }));
 }
 
@@ -113,6 +123,10 @@ export class SqlOutboxStore implements OutboxStore {
       )
       .executeTakeFirst();
     return row?.due ?? undefined;
+  }
+
+  async markStep(jobId: number, step: number): Promise<void> {
+    await this.ctx.db.updateTable("outbox").set({ step }).where("id", "=", jobId).execute();
   }
 
   /** Every row is a pending send (finished ones are deleted), so this is the queue length. */

@@ -1,8 +1,9 @@
 import { basename } from "node:path";
+import type { Multipart } from "@fastify/multipart";
 import type { FastifyRequest } from "fastify";
 import type { Actor, ChatService } from "../domain/chat-service.js";
 import { newAttachmentId } from "../domain/ids.js";
-import { ValidationError } from "../errors.js";
+import { AppError, ValidationError } from "../errors.js";
 import type { FileStore } from "../files/file-store.js";
 import { sniffStored, uploadKind } from "../files/sniff.js";
 import type { AppendResult } from "../store/store.js";
@@ -30,6 +31,28 @@ function cleanFileName(raw: string | undefined): string | null {
   return name === "" ? null : name;
 }
 
+/** A multipart parser failure, as the 400 it is; our own errors pass through as they are. */
+function formError(err: unknown): Error {
+  if (err instanceof AppError) return err;
+  const reason = err instanceof Error ? err.message : String(err);
+  return new ValidationError(`The multipart form could not be read: ${reason}`);
+}
+
+/** The form's parts; a body that is not valid multipart fails as a 400, not a 500. */
+async function* formParts(request: FastifyRequest) {
+  const parts = request.parts()[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<Multipart>;
+    try {
+      next = await parts.next();
+    } catch (err) {
+      throw formError(err);
+    }
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
 export async function receiveUpload(
   request: FastifyRequest,
   actor: Actor,
@@ -44,13 +67,19 @@ export async function receiveUpload(
   const fields = new Map<string, string>();
   let keep = false;
   try {
-    for await (const part of request.parts()) {
+    for await (const part of formParts(request)) {
       if (part.type === "file") {
         if (part.fieldname !== "file" || size !== undefined) {
           part.file.resume();
           throw new ValidationError("Send exactly one file, in the field `file`");
         }
-        ({ size } = await deps.files.put(id, part.file, { maxBytes: deps.maxUploadBytes }));
+        try {
+          ({ size } = await deps.files.put(id, part.file, { maxBytes: deps.maxUploadBytes }));
+        } catch (err) {
+          // The parser fails the file's stream when the body breaks off mid-file: the client's
+          // fault. Anything else (a full disk, the bucket away) is ours.
+          throw part.file.errored ? formError(err) : err;
+        }
         fileName = cleanFileName(part.filename);
       } else if (typeof part.value === "string") {
         if (part.value.length > FIELD_LIMIT)

@@ -46,12 +46,12 @@ export async function startProcess(options: {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
+  let ready = false;
   const keep = (chunk: Buffer) => {
     // Only the tail matters (a failed start); warnings during a run go to our stderr.
     output = (output + chunk.toString("utf8")).slice(-4000);
     if (ready) process.stderr.write(`[server ${child.pid}] ${chunk.toString("utf8")}`);
   };
-  let ready = false;
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

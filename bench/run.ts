@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { type Options, parseOptions, type ScenarioName, USAGE } from "./lib/options.js";
 import { loadAverage, machine } from "./lib/proc.js";
-import { block, DOC, defaultLabel, writeReport } from "./lib/report.js";
+import { block, DOC, defaultLabel, srcCommit, writeReport } from "./lib/report.js";
 import type { Row } from "./lib/rows.js";
 import type { Log } from "./lib/session.js";
 import { agents } from "./scenarios/agents.js";
@@ -62,7 +62,11 @@ if (options.report) {
   const context = [
     `${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC, ${defaultLabel()}, Node ${process.version}, ${machine()}`,
     `server on core ${options.serverCore}, driver on core ${options.driverCore}; load average (1, 5, 15 min) ${loadBefore} before, ${loadAfter} after`,
-    `command: \`npm run bench -- ${process.argv.slice(2).join(" ")}\``,
+    `src/ at ${srcCommit()} (the last commit that changed it)`,
+    `command: \`npm run bench -- ${process.argv
+      .slice(2)
+      .map((arg) => (/\s/.test(arg) ? JSON.stringify(arg) : arg))
+      .join(" ")}\``,
   ];
   writeReport(label, block(label, context, rows));
   log(`wrote the "${label}" table to ${DOC}`);

@@ -1,5 +1,6 @@
 import type { Fleet } from "./fleet.js";
 import { benchText } from "./frames.js";
+import { runQueueWait } from "./proc.js";
 import { round, type Spread, sleep, spread } from "./stats.js";
 import type { Target } from "./targets.js";
 import { Run } from "./tracker.js";
@@ -37,6 +38,9 @@ export interface StepResult {
   deliveriesPerCpuSecond: number;
   cpuPerMessageMs: number;
   driverCpuPercent: number;
+  /** Seconds the server processes (all together) / the driver waited for a CPU in the window. */
+  serverWait: number;
+  driverWait: number;
   telegramSends: number;
   pass: boolean;
   /** Why the step failed, empty when it passed. */
@@ -57,6 +61,8 @@ export async function runStep(target: Target, fleet: Fleet, plan: StepPlan): Pro
   fleet.begin(run);
   const servers = target.servers;
   const serverCpu = () => servers.reduce((sum, s) => sum + s.cpu(), 0);
+  // The machine is shared: time spent runnable but not running is the other load's share.
+  const serverWait = () => servers.reduce((sum, s) => sum + runQueueWait(s.pid), 0);
   let expected = 0;
   for (let i = 0; i < count; i++) expected += fleet.chats[i % plan.conversations]?.length ?? 0;
   const listExpected = plan.mode === "webhook" ? count * fleet.lists.length : 0;
@@ -88,6 +94,8 @@ export async function runStep(target: Target, fleet: Fleet, plan: StepPlan): Pro
   };
 
   const cpuBefore = serverCpu();
+  const waitBefore = serverWait();
+  const driverWaitBefore = runQueueWait(process.pid);
   const driverBefore = process.cpuUsage();
   const start = performance.now();
   let i = 0;
@@ -118,6 +126,8 @@ export async function runStep(target: Target, fleet: Fleet, plan: StepPlan): Pro
   }
   const wall = (performance.now() - start) / 1000;
   const cpu = serverCpu() - cpuBefore;
+  const waited = serverWait() - waitBefore;
+  const driverWaited = runQueueWait(process.pid) - driverWaitBefore;
   const driver = process.cpuUsage(driverBefore);
   fleet.run = undefined;
 
@@ -151,6 +161,8 @@ export async function runStep(target: Target, fleet: Fleet, plan: StepPlan): Pro
     deliveriesPerCpuSecond: cpu > 0 ? run.unique / cpu : 0,
     cpuPerMessageMs: (cpu * 1000) / count,
     driverCpuPercent: round(((driver.user + driver.system) / 1e6 / wall) * 100),
+    serverWait: waited,
+    driverWait: driverWaited,
     telegramSends: target.telegramSends() - sendsBefore,
     pass: problems.length === 0,
     failure: problems.join(", "),
@@ -165,6 +177,7 @@ export function describeStep(step: StepResult): string {
     `${step.delivered}/${step.expected} deliveries`,
     `server CPU ${step.serverCpu.toFixed(2)} s (${Math.round(step.deliveriesPerCpuSecond)} deliveries/CPU-s, ${step.cpuPerMessageMs.toFixed(2)} ms/msg)`,
     `driver CPU ${step.driverCpuPercent}%`,
+    `waited for a CPU: server ${step.serverWait.toFixed(2)} s, driver ${step.driverWait.toFixed(2)} s`,
     step.pass ? "pass" : `FAIL: ${step.failure}`,
   ].join(" | ");
 }

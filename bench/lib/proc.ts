@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 
 // Server figures come from the kernel, not from the server: the same reading works for Fiko
@@ -31,4 +31,21 @@ export const loadAverage = (): string =>
 export function machine(): string {
   const list = cpus();
   return `${list.length} x ${list[0]?.model.trim() ?? "unknown CPU"}`;
+}
+
+/**
+ * Seconds the process's threads spent runnable but waiting for a CPU (schedstat field 2):
+ * how much the machine's other load delayed the server during a window.
+ */
+export function runQueueWait(pid: number): number {
+  let total = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ");
+      total += Number(fields[1] ?? 0);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return total / 1e9;
 }

@@ -1,6 +1,6 @@
 import { describeStep, runStep, type StepResult } from "../lib/load-step.js";
 import type { Options } from "../lib/options.js";
-import { type Row, ratio, verdict } from "../lib/rows.js";
+import { type Row, ratio, verdict, waitRow } from "../lib/rows.js";
 import { type Kind, type Log, withFleet, withTarget } from "../lib/session.js";
 
 // Agents typing: `chat_message` frames in at a steady rate (round robin over conversations and
@@ -60,5 +60,6 @@ export async function agents(options: Options, log: Log): Promise<Row[]> {
       target: "0 / 0; all",
       result: verdict(fiko.lost + fiko.duplicates === 0 && fiko.telegramSends === fiko.sent),
     },
+    waitRow("agents", rate, fiko, bare),
   ];
 }

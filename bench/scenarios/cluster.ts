@@ -8,7 +8,7 @@ import {
   type StepResult,
 } from "../lib/load-step.js";
 import type { Options } from "../lib/options.js";
-import { type Row, thousands, verdict } from "../lib/rows.js";
+import { type Row, thousands, verdict, waitRow } from "../lib/rows.js";
 import { type Log, withFleet, withTarget } from "../lib/session.js";
 import { startFiko } from "../lib/targets.js";
 
@@ -103,6 +103,7 @@ export async function cluster(options: Options, log: Log): Promise<Row[]> {
       target: "",
       result: "",
     },
+    waitRow("cluster", rate, fixed, bare),
     {
       scenario: "cluster",
       figure: `added latency of the other process (p50 / p99) at ${rate} msg/s`,

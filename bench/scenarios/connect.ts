@@ -1,5 +1,6 @@
 import { connect as openSocket } from "../lib/fleet.js";
 import type { Options } from "../lib/options.js";
+import { runQueueWait } from "../lib/proc.js";
 import { type Row, ratio, thousands, verdict } from "../lib/rows.js";
 import { type Kind, type Log, withTarget } from "../lib/session.js";
 import { inParallel, spread } from "../lib/stats.js";
@@ -27,6 +28,8 @@ interface Storm {
   p50: number;
   p99: number;
   failures: number;
+  waited: number;
+  wall: number;
 }
 
 async function storm(options: Options, kind: Kind, log: Log): Promise<Storm> {
@@ -54,10 +57,12 @@ async function storm(options: Options, kind: Kind, log: Log): Promise<Storm> {
     };
     await inParallel(Math.min(500, options.connects), WIDTH, one); // warm-up, not counted
     const cpu = server.cpu();
+    const waitBefore = runQueueWait(server.pid);
     const start = performance.now();
     await inParallel(options.connects, WIDTH, one);
     const wall = (performance.now() - start) / 1000;
     const used = server.cpu() - cpu;
+    const waited = runQueueWait(server.pid) - waitBefore;
     times.splice(0, times.length - options.connects);
     const latency = spread(times);
     const result = {
@@ -66,9 +71,11 @@ async function storm(options: Options, kind: Kind, log: Log): Promise<Storm> {
       p50: latency.p50,
       p99: latency.p99,
       failures,
+      waited,
+      wall,
     };
     log(
-      `${kind.padEnd(7)} ${options.connects} connects in ${wall.toFixed(1)} s (${Math.round(result.perSecond)}/s), server CPU ${used.toFixed(2)} s (${Math.round(result.perCpuSecond)} connects/CPU-s), connect-to-snapshot p50 ${latency.p50.toFixed(1)} ms p99 ${latency.p99.toFixed(1)} ms, ${failures} failed`,
+      `${kind.padEnd(7)} ${options.connects} connects in ${wall.toFixed(1)} s (${Math.round(result.perSecond)}/s), server CPU ${used.toFixed(2)} s (${Math.round(result.perCpuSecond)} connects/CPU-s), connect-to-snapshot p50 ${latency.p50.toFixed(1)} ms p99 ${latency.p99.toFixed(1)} ms, ${failures} failed, server waited ${waited.toFixed(2)} s for a CPU`,
     );
     return result;
   });
@@ -96,6 +103,15 @@ export async function connect(options: Options, log: Log): Promise<Row[]> {
       fiko: `${thousands(fiko.perSecond)}/s, ${fiko.p50.toFixed(1)} / ${fiko.p99.toFixed(1)} ms`,
       bare: `${thousands(bare.perSecond)}/s, ${bare.p50.toFixed(1)} / ${bare.p99.toFixed(1)} ms`,
       ratio: ratio(fiko.perSecond, bare.perSecond),
+      target: "",
+      result: "",
+    },
+    {
+      scenario: "connect",
+      figure: "server time waiting for a CPU (run queue) during the storm",
+      fiko: `${fiko.waited.toFixed(2)} s of ${fiko.wall.toFixed(1)} s`,
+      bare: `${bare.waited.toFixed(2)} s of ${bare.wall.toFixed(1)} s`,
+      ratio: "",
       target: "",
       result: "",
     },

@@ -7,7 +7,7 @@ import {
   type StepResult,
 } from "../lib/load-step.js";
 import type { Options } from "../lib/options.js";
-import { type Row, ratio, thousands, verdict } from "../lib/rows.js";
+import { type Row, ratio, thousands, verdict, waitRow } from "../lib/rows.js";
 import { type Kind, type Log, withFleet, withTarget } from "../lib/session.js";
 
 // Customer messages in as Telegram webhooks, round robin over the conversations; out to every
@@ -78,6 +78,7 @@ export async function fanout(options: Options, log: Log): Promise<Row[]> {
       ),
     },
   ];
+  rows.push(waitRow("fanout", rate, fiko.fixed, bare.fixed));
   if (fiko.max && bare.max) {
     rows.push({
       scenario: "fanout",

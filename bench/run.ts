@@ -62,7 +62,7 @@ if (options.report) {
   const context = [
     `${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC, ${defaultLabel()}, Node ${process.version}, ${machine()}`,
     `server on core ${options.serverCore}, driver on core ${options.driverCore}; load average (1, 5, 15 min) ${loadBefore} before, ${loadAfter} after`,
-    `src/ at ${srcCommit()} (the last commit that changed it)`,
+    `src/ of ${options.serverRoot} at ${srcCommit(options.serverRoot)} (the last commit that changed it)`,
     `command: \`npm run bench -- ${process.argv
       .slice(2)
       .map((arg) => (/\s/.test(arg) ? JSON.stringify(arg) : arg))

@@ -1,4 +1,6 @@
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { ROOT } from "./server-process.js";
 
 export const SCENARIOS = ["fanout", "agents", "connect", "idle", "cluster"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -12,6 +14,7 @@ export interface Options {
   serverCore: string;
   driverCore: string;
   dist: boolean;
+  serverRoot: string;
   /** Fan-out rate of the fixed-rate step (msg/s over all conversations). */
   rate: number;
   /** Length of a fixed-rate step. */
@@ -46,6 +49,7 @@ scenarios: ${SCENARIOS.join(", ")} (default: all)
   --cluster-rate N     cluster: rate of the latency step (100)
   --server-cpu N       core of the server processes (0); --driver-cpu N: of this driver (1)
   --dist               run dist/src/main.js (npm run build first) instead of src/main.ts via tsx
+  --server-root DIR    measure the server of another checkout (a worktree), this one by default
   DATABASE_URL, REDIS_URL: the cluster's PostgreSQL (a fresh database is made and dropped
   beside it) and Redis (a fresh key prefix); defaults 127.0.0.1.`;
 
@@ -70,6 +74,7 @@ export function parseOptions(argv: string[]): Options | undefined {
       "server-cpu": { type: "string", default: "0" },
       "driver-cpu": { type: "string", default: "1" },
       dist: { type: "boolean", default: false },
+      "server-root": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -93,6 +98,7 @@ export function parseOptions(argv: string[]): Options | undefined {
     serverCore: values["server-cpu"],
     driverCore: values["driver-cpu"],
     dist: values.dist,
+    serverRoot: resolve(values["server-root"] ?? ROOT),
     rate: number(values.rate, 350),
     seconds: number(values.seconds, quick ? 3 : 8),
     stepSeconds: number(values["step-seconds"], quick ? 2 : 4),

@@ -22,7 +22,8 @@ function git(...args: string[]): string {
 export const defaultLabel = (): string =>
   `${git("rev-parse", "--abbrev-ref", "HEAD")} at ${git("rev-parse", "--short", "HEAD")}`;
 
-export const srcCommit = (): string => git("log", "-1", "--format=%h %s", "--", "src");
+export const srcCommit = (root: string): string =>
+  git("-C", root, "log", "-1", "--format=%h %s", "--", "src");
 
 export function table(rows: Row[]): string {
   const cell = (text: string) => text.replace(/\|/g, "\\|");

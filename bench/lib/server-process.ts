@@ -35,9 +35,11 @@ export async function startProcess(options: {
   env: Record<string, string>;
   core: string;
   port: number;
+  /** The checkout to run in (the repository root unless told). */
+  cwd?: string;
 }): Promise<ServerProcess> {
   const child = spawn("taskset", ["-c", options.core, process.execPath, ...options.args], {
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     env: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: process.env.HOME ?? "/tmp",

@@ -10,7 +10,7 @@ export async function withTarget<T>(
   kind: Kind,
   use: (target: Target) => Promise<T>,
 ): Promise<T> {
-  const choice = { core: options.serverCore, dist: options.dist };
+  const choice = { core: options.serverCore, dist: options.dist, root: options.serverRoot };
   const target =
     kind === "bare"
       ? await startBare(choice, options.conversations)

@@ -32,6 +32,8 @@ export interface ServerChoice {
   core: string;
   /** Run the built `dist/src/main.js` instead of `src/main.ts` through tsx. */
   dist: boolean;
+  /** The checkout whose server is measured (another worktree, say); the bare server stays ours. */
+  root: string;
 }
 
 /** Every abuse limit of contract section 9 off, as test/helpers/server.ts LIMITS_OFF, plus frames. */
@@ -172,6 +174,7 @@ export async function startFiko(
           env: { ...env, PORT: String(port), PUBLIC_URL: publicUrl },
           core: choice.core,
           port,
+          cwd: choice.root,
         }),
       );
     }

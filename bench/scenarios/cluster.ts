@@ -26,7 +26,7 @@ interface Measured {
 
 async function measureCluster(options: Options, log: Log): Promise<Measured> {
   const target = await startFiko(
-    { core: options.serverCore, dist: options.dist },
+    { core: options.serverCore, dist: options.dist, root: options.serverRoot },
     options.conversations,
     {
       processes: 2,

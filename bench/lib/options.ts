@@ -46,7 +46,7 @@ scenarios: ${SCENARIOS.join(", ")} (default: all)
   --agent-rate N       agents: chat_message frames per second (10)
   --connects N         connect: sockets opened in the storm (3000)
   --idle LIST          idle: socket counts to measure at (5000,10000)
-  --cluster-rate N     cluster: rate of the latency step (100)
+  --cluster-rate N     cluster: rate of the latency step (50)
   --server-cpu N       core of the server processes (0); --driver-cpu N: of this driver (1)
   --dist               run dist/src/main.js (npm run build first) instead of src/main.ts via tsx
   --server-root DIR    measure the server of another checkout (a worktree), this one by default
@@ -70,7 +70,7 @@ export function parseOptions(argv: string[]): Options | undefined {
       "agent-rate": { type: "string", default: "10" },
       connects: { type: "string" },
       idle: { type: "string" },
-      "cluster-rate": { type: "string", default: "100" },
+      "cluster-rate": { type: "string", default: "50" },
       "server-cpu": { type: "string", default: "0" },
       "driver-cpu": { type: "string", default: "1" },
       dist: { type: "boolean", default: false },
@@ -109,7 +109,7 @@ export function parseOptions(argv: string[]): Options | undefined {
     idleLevels: (values.idle ?? (quick ? "500,1000" : "5000,10000"))
       .split(",")
       .map((v) => number(v, 0)),
-    clusterRate: number(values["cluster-rate"], 100),
+    clusterRate: number(values["cluster-rate"], 50),
     databaseUrl: process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test",
     redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
   };

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 
 // Server figures come from the kernel, not from the server: the same reading works for Fiko
@@ -34,18 +34,10 @@ export function machine(): string {
 }
 
 /**
- * Seconds the process's threads spent runnable but waiting for a CPU (schedstat field 2):
- * how much the machine's other load delayed the server during a window.
+ * Seconds the process's main thread (the event loop) spent runnable but waiting for a CPU
+ * (schedstat field 2): how much the machine's other load delayed the server in a window.
  */
 export function runQueueWait(pid: number): number {
-  let total = 0;
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ");
-      total += Number(fields[1] ?? 0);
-    } catch {
-      // the thread ended between the listing and the read
-    }
-  }
-  return total / 1e9;
+  const fields = readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ");
+  return Number(fields[1] ?? 0) / 1e9;
 }

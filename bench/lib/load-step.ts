@@ -182,6 +182,17 @@ export function describeStep(step: StepResult): string {
   ].join(" | ");
 }
 
+/**
+ * Server CPU per second with every socket open and no traffic (timers, leases, polling):
+ * the floor under the per-message figures at low rates.
+ */
+export async function backgroundCpu(target: Target, seconds = 3): Promise<number> {
+  const cpu = () => target.servers.reduce((sum, s) => sum + s.cpu(), 0);
+  const before = cpu();
+  await sleep(seconds * 1000);
+  return (cpu() - before) / seconds;
+}
+
 export interface MaxSearch {
   steps: StepResult[];
   /** The highest rate that passed before the first failure (0: none passed). */

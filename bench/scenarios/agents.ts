@@ -1,4 +1,4 @@
-import { describeStep, runStep, type StepResult } from "../lib/load-step.js";
+import { backgroundCpu, describeStep, runStep, type StepResult } from "../lib/load-step.js";
 import type { Options } from "../lib/options.js";
 import { type Row, ratio, verdict, waitRow } from "../lib/rows.js";
 import { type Kind, type Log, withFleet, withTarget } from "../lib/session.js";
@@ -9,7 +9,11 @@ import { type Kind, type Log, withFleet, withTarget } from "../lib/session.js";
 // which answers at once; the window ends when every delivery and every send happened, so the
 // CPU per message includes the outbox's work and its `message_updated` frames.
 
-async function measure(options: Options, kind: Kind, log: Log): Promise<StepResult> {
+async function measure(
+  options: Options,
+  kind: Kind,
+  log: Log,
+): Promise<StepResult & { background: number }> {
   return withTarget(options, kind, (target) =>
     withFleet(target, options, async (fleet) => {
       const plan = { conversations: options.conversations, mode: "agent" as const };
@@ -20,7 +24,11 @@ async function measure(options: Options, kind: Kind, log: Log): Promise<StepResu
         seconds: options.quick ? 5 : 20,
       });
       log(`${describeStep(step)} | telegram sendMessage ${step.telegramSends}`);
-      return step;
+      const background = await backgroundCpu(target);
+      log(
+        `${kind.padEnd(7)} no traffic: server CPU ${(background * 1000).toFixed(1)} ms per second`,
+      );
+      return { ...step, background };
     }),
   );
 }
@@ -59,6 +67,15 @@ export async function agents(options: Options, log: Log): Promise<Row[]> {
       ratio: "",
       target: "0 / 0; all",
       result: verdict(fiko.lost + fiko.duplicates === 0 && fiko.telegramSends === fiko.sent),
+    },
+    {
+      scenario: "agents",
+      figure: "server CPU per second with the sockets open and no traffic",
+      fiko: `${(fiko.background * 1000).toFixed(1)} ms`,
+      bare: `${(bare.background * 1000).toFixed(1)} ms`,
+      ratio: "",
+      target: "",
+      result: "",
     },
     waitRow("agents", rate, fiko, bare),
   ];

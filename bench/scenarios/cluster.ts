@@ -1,5 +1,6 @@
 import { Fleet } from "../lib/fleet.js";
 import {
+  backgroundCpu,
   describeStep,
   findMax,
   LOW_RATES,
@@ -19,6 +20,7 @@ import { startFiko } from "../lib/targets.js";
 // conversations, and into a single conversation (every socket must see seq strictly rising).
 
 interface Measured {
+  background: number;
   fixed: StepResult;
   spread: MaxSearch;
   single: MaxSearch;
@@ -43,6 +45,10 @@ async function measureCluster(options: Options, log: Log): Promise<Measured> {
     try {
       const plan = { conversations: options.conversations, mode: "webhook" as const };
       await runStep(target, fleet, { ...plan, rate: 50, seconds: 1 });
+      const background = await backgroundCpu(target);
+      log(
+        `fiko    no traffic: server CPU ${(background * 1000).toFixed(1)} ms per second (both processes)`,
+      );
       const fixed = await runStep(target, fleet, {
         ...plan,
         rate: options.clusterRate,
@@ -62,7 +68,7 @@ async function measureCluster(options: Options, log: Log): Promise<Measured> {
         { conversations: 1, mode: "webhook", seconds },
         log,
       );
-      return { fixed, spread, single };
+      return { background, fixed, spread, single };
     } finally {
       await fleet.close();
     }
@@ -104,6 +110,15 @@ export async function cluster(options: Options, log: Log): Promise<Row[]> {
       result: "",
     },
     waitRow("cluster", rate, fixed, bare),
+    {
+      scenario: "cluster",
+      figure: "server CPU per second with the sockets open and no traffic (both processes)",
+      fiko: `${(fiko.background * 1000).toFixed(1)} ms`,
+      bare: "",
+      ratio: "",
+      target: "",
+      result: "",
+    },
     {
       scenario: "cluster",
       figure: `added latency of the other process (p50 / p99) at ${rate} msg/s`,

@@ -1,0 +1,58 @@
+import { randomBytes } from "node:crypto";
+import { createClient } from "@redis/client";
+import pg from "pg";
+
+// The cluster scenario's data lives in its own PostgreSQL database and under its own Redis key
+// prefix, both removed afterwards, so it never meets the tests' data or another run's.
+
+export interface PostgresDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+async function admin(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A new empty database beside the one `url` names; `drop` removes it. */
+export async function freshDatabase(url: string): Promise<PostgresDatabase> {
+  const name = `fiko_bench_${process.pid}_${randomBytes(4).toString("hex")}`;
+  await admin(url, `create database ${name}`);
+  const fresh = new URL(url);
+  fresh.pathname = `/${name}`;
+  return {
+    url: fresh.toString(),
+    drop: () => admin(url, `drop database if exists ${name} with (force)`),
+  };
+}
+
+export interface RedisPrefix {
+  prefix: string;
+  /** Deletes every key under the prefix (channels need no cleanup). */
+  clear(): Promise<void>;
+}
+
+export async function redisPrefix(url: string): Promise<RedisPrefix> {
+  const prefix = `fiko-bench-${process.pid}-${randomBytes(4).toString("hex")}:`;
+  return {
+    prefix,
+    async clear() {
+      const client = createClient({ url });
+      client.on("error", () => {});
+      await client.connect();
+      try {
+        for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
+          if (keys.length > 0) await client.del(keys);
+        }
+      } finally {
+        client.destroy();
+      }
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import {
+  describeStep,
+  findMax,
+  type MaxSearch,
+  RATES,
+  runStep,
+  type StepResult,
+} from "../lib/load-step.js";
+import type { Options } from "../lib/options.js";
+import { type Row, ratio, thousands, verdict, waitRow } from "../lib/rows.js";
+import { type Kind, type Log, withFleet, withTarget } from "../lib/session.js";
+
+// Customer messages in as Telegram webhooks, round robin over the conversations; out to every
+// chat socket of the conversation and to the owner's list socket. One fixed-rate step gives
+// latency and deliveries per server CPU-second; --find-max steps the rate up to the limit.
+
+interface Measured {
+  fixed: StepResult;
+  max: MaxSearch | undefined;
+}
+
+async function measure(options: Options, kind: Kind, log: Log): Promise<Measured> {
+  return withTarget(options, kind, (target) =>
+    withFleet(target, options, async (fleet) => {
+      const plan = { conversations: options.conversations, mode: "webhook" as const };
+      // Warm-up (JIT, caches, first writes), not counted.
+      await runStep(target, fleet, { ...plan, rate: 100, seconds: 1 });
+      const fixed = await runStep(target, fleet, {
+        ...plan,
+        rate: options.rate,
+        seconds: options.seconds,
+      });
+      log(describeStep(fixed));
+      const max = options.findMax
+        ? await findMax(target, fleet, RATES, { ...plan, seconds: options.stepSeconds }, log)
+        : undefined;
+      return { fixed, max };
+    }),
+  );
+}
+
+export async function fanout(options: Options, log: Log): Promise<Row[]> {
+  log(
+    `fanout: ${options.conversations} conversations x ${options.perConversation} chat sockets + 1 list socket, webhooks in`,
+  );
+  const bare = await measure(options, "bare", log);
+  const fiko = await measure(options, "fiko", log);
+  const rate = options.rate;
+  const perCpu = fiko.fixed.deliveriesPerCpuSecond / (bare.fixed.deliveriesPerCpuSecond || 1);
+  const rows: Row[] = [
+    {
+      scenario: "fanout",
+      figure: `latency p50 / p99 at ${rate} msg/s`,
+      fiko: `${fiko.fixed.latency.p50.toFixed(1)} / ${fiko.fixed.latency.p99.toFixed(1)} ms`,
+      bare: `${bare.fixed.latency.p50.toFixed(1)} / ${bare.fixed.latency.p99.toFixed(1)} ms`,
+      ratio: ratio(fiko.fixed.latency.p99, bare.fixed.latency.p99),
+      target: "",
+      result: "",
+    },
+    {
+      scenario: "fanout",
+      figure: `deliveries per server CPU-second at ${rate} msg/s`,
+      fiko: thousands(fiko.fixed.deliveriesPerCpuSecond),
+      bare: thousands(bare.fixed.deliveriesPerCpuSecond),
+      ratio: ratio(fiko.fixed.deliveriesPerCpuSecond, bare.fixed.deliveriesPerCpuSecond),
+      target: ">= 0.6x bare",
+      result: verdict(perCpu >= 0.6),
+    },
+    {
+      scenario: "fanout",
+      figure: `lost / duplicated / HTTP errors at ${rate} msg/s`,
+      fiko: `${fiko.fixed.lost + fiko.fixed.listLost} / ${fiko.fixed.duplicates} / ${fiko.fixed.httpErrors}`,
+      bare: `${bare.fixed.lost + bare.fixed.listLost} / ${bare.fixed.duplicates} / ${bare.fixed.httpErrors}`,
+      ratio: "",
+      target: "0 / 0 / 0",
+      result: verdict(
+        fiko.fixed.lost + fiko.fixed.listLost + fiko.fixed.duplicates + fiko.fixed.httpErrors === 0,
+      ),
+    },
+  ];
+  rows.push(waitRow("fanout", rate, fiko.fixed, bare.fixed));
+  if (fiko.max && bare.max) {
+    rows.push({
+      scenario: "fanout",
+      figure: "highest passing rate (p99 <= 50 ms, no loss, no HTTP error)",
+      fiko: `${thousands(fiko.max.highest)} msg/s`,
+      bare: `${thousands(bare.max.highest)} msg/s`,
+      ratio: ratio(fiko.max.highest, bare.max.highest),
+      target: ">= 1,400 msg/s",
+      result: verdict(fiko.max.highest >= 1400),
+    });
+    rows.push({
+      scenario: "fanout",
+      figure: "deliveries per second at the highest passing rate",
+      fiko: thousands(fiko.max.highest * options.perConversation),
+      bare: thousands(bare.max.highest * options.perConversation),
+      ratio: "",
+      target: "",
+      result: "",
+    });
+  }
+  return rows;
+}

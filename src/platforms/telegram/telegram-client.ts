@@ -94,7 +94,7 @@ export class TelegramClient {
     fileName: string,
     caption: string | null,
   ): Promise<void> {
-    const file = new InputFile(body as AsyncIterable<Uint8Array>, fileName);
+    const file = new InputFile(chunksOf(body), fileName);
     const other = caption === null ? {} : { caption };
     await this.call<unknown>(() => {
       switch (method) {
@@ -183,6 +183,16 @@ export class TelegramClient {
     } catch (err) {
       throw telegramError(err, this.token);
     }
+  }
+}
+
+/**
+ * The bytes of a stream as a plain async iterable. grammY takes any object with a `url` for a
+ * link to fetch, and an S3 body (an HTTP response) has one: this hides it.
+ */
+async function* chunksOf(stream: NodeJS.ReadableStream): AsyncGenerator<Uint8Array> {
+  for await (const chunk of stream) {
+    yield typeof chunk === "string" ? Buffer.from(chunk) : chunk;
   }
 }
 

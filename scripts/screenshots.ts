@@ -8,6 +8,7 @@ import {
   customer,
   eventually,
   messageLog,
+  messageUpdate,
   newBot,
   PASSWORD,
   startInbox,
@@ -21,7 +22,33 @@ import { api } from "../test/helpers/server.js";
 
 const OUT = join(import.meta.dirname, "..", "docs", "screenshots");
 
-async function seed(baseUrl: string, env: Awaited<ReturnType<typeof startInbox>>) {
+// A customer's photo for the demo conversation, drawn by the browser itself (a string: this
+// file compiles without the DOM's types): a parcel label on a table.
+const DRAW_PHOTO = `(() => {
+  const canvas = document.createElement("canvas");
+  canvas.width = 480;
+  canvas.height = 320;
+  const g = canvas.getContext("2d");
+  const wood = g.createLinearGradient(0, 0, 480, 320);
+  wood.addColorStop(0, "#c89b6d");
+  wood.addColorStop(1, "#8a5a35");
+  g.fillStyle = wood;
+  g.fillRect(0, 0, 480, 320);
+  g.fillStyle = "#d9b382";
+  g.fillRect(70, 50, 340, 230);
+  g.fillStyle = "#fdfcf8";
+  g.fillRect(120, 90, 240, 150);
+  g.fillStyle = "#1c1f23";
+  g.font = "bold 22px sans-serif";
+  g.fillText("ORDER #4821", 140, 125);
+  g.font = "15px sans-serif";
+  g.fillText("Sofia Martins", 140, 152);
+  g.fillText("Rua das Flores 12, Lisboa", 140, 174);
+  for (let x = 140; x < 340; x += 6) g.fillRect(x, 192, x % 18 === 0 ? 4 : 2, 34);
+  return canvas.toDataURL("image/png").split(",")[1];
+})()`;
+
+async function seed(baseUrl: string, env: Awaited<ReturnType<typeof startInbox>>, photo: Buffer) {
   const server = { baseUrl };
   await api(server, "POST", "/api/auth/register/", {
     body: { username: "ada", password: PASSWORD, first_name: "Ada", last_name: "Lovelace" },
@@ -88,7 +115,14 @@ async function seed(baseUrl: string, env: Awaited<ReturnType<typeof startInbox>>
     body: { priority: 2 },
   });
   await reply(idOf("Sofia"), "Hi Sofia, let me check with the carrier.");
-  env.telegram.pushUpdate(bot, textUpdate(sofia, "Thank you, that would be great."));
+  env.telegram.addFile("label-photo", photo);
+  env.telegram.pushUpdate(
+    bot,
+    messageUpdate(sofia, {
+      photo: [{ file_id: "label-photo", file_unique_id: "lp", width: 480, height: 320 }],
+      caption: "Thank you! This is the label on my receipt.",
+    }),
+  );
   await eventually(
     () =>
       api<{ messages: unknown[] }>(server, "GET", `/api/conversations/${idOf("Sofia")}/messages/`, {
@@ -96,6 +130,22 @@ async function seed(baseUrl: string, env: Awaited<ReturnType<typeof startInbox>>
       }),
     (res) => res.body.messages.length === 4,
   );
+  // The agent's answer with a file, uploaded as the inbox does it.
+  const form = new FormData();
+  form.append(
+    "content",
+    "Found it: it is in Porto and arrives Friday. Your return label, just in case.",
+  );
+  form.append(
+    "file",
+    new Blob([Buffer.from("%PDF-1.4\n% return label\n")], { type: "application/pdf" }),
+    "return-label.pdf",
+  );
+  await fetch(`${baseUrl}/api/conversations/${idOf("Sofia")}/messages/`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}` },
+    body: form,
+  });
 }
 
 async function signIn(page: Page) {
@@ -115,7 +165,10 @@ async function main() {
   const browser = await launchBrowser();
   try {
     const baseUrl = env.server.baseUrl;
-    await seed(baseUrl, env);
+    const canvasPage = await openPage(browser, baseUrl);
+    const photo = Buffer.from(String(await canvasPage.evaluate(DRAW_PHOTO)), "base64");
+    await canvasPage.context().close();
+    await seed(baseUrl, env, photo);
 
     const signInPage = await openPage(browser, baseUrl, { width: 1280, height: 800 });
     await signInPage.goto("/");
@@ -128,7 +181,8 @@ async function main() {
     await conversationList(desktop)
       .getByRole("link", { name: /Sofia Martins/ })
       .click();
-    await visible(messageLog(desktop).getByText("Thank you, that would be great."));
+    await visible(messageLog(desktop).getByText("This is the label on my receipt."));
+    await visible(messageLog(desktop).getByRole("link", { name: /return-label\.pdf/ }));
     await visible(messageLog(desktop).getByText("Sent").first());
     await desktop.getByRole("textbox", { name: "Message", exact: true }).fill("It is on its way: ");
     await desktop.screenshot({ path: join(OUT, "inbox-desktop.png") });

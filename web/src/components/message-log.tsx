@@ -51,13 +51,25 @@ export function MessageLog({
       before.firstSeq !== null && firstSeq !== null && firstSeq < before.firstSeq;
     if (olderArrived) {
       el.scrollTop = el.scrollHeight - before.height + before.top;
-    } else if (before.atBottom || before.count === 0 || state.pending.length > 0) {
+    } else if (
+      before.atBottom ||
+      before.count === 0 ||
+      (count > before.count && state.pending.length > 0)
+    ) {
       el.scrollTop = el.scrollHeight;
     }
     memory.current.firstSeq = firstSeq;
     memory.current.count = count;
     remember();
-  }, [firstSeq, count, state.typing.length]);
+    // Any change (a delivery state, a message grown by its media) keeps a reader at the end.
+  }, [state.messages, state.pending, state.typing.length]);
+
+  // A picture without a known size grows the log when it loads: stay at the end if there.
+  const imageLoaded = () => {
+    const el = log.current;
+    if (el && memory.current.atBottom) el.scrollTop = el.scrollHeight;
+    remember();
+  };
 
   useEffect(() => {
     const el = top.current;
@@ -73,8 +85,16 @@ export function MessageLog({
   }, [chat, state.hasMoreBefore, state.loadingOlder, firstSeq]);
 
   return (
-    // biome-ignore lint/a11y/noNoninteractiveTabindex: the log scrolls, so keyboard users need to reach it
-    <div class="log" role="log" aria-label="Messages" tabIndex={0} ref={log} onScroll={remember}>
+    <div
+      class="log"
+      role="log"
+      aria-label="Messages"
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: the log scrolls, so keyboard users need to reach it
+      tabIndex={0}
+      ref={log}
+      onScroll={remember}
+      onLoadCapture={imageLoaded}
+    >
       {state.hasMoreBefore && (
         <div ref={top} class="log-more">
           <button type="button" class="link-button" onClick={() => void chat.loadOlder()}>

@@ -78,6 +78,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: logger,
     routerOptions: { ignoreTrailingSlash: true },
     bodyLimit: 1024 * 1024,
+    // A `__proto__` or `constructor.prototype` key in a JSON body is dropped, like any key a
+    // route does not know, instead of failing the request: Telegram would retry a refused
+    // update forever, and the Instagram route's own parser drops them the same way.
+    onProtoPoisoning: "remove",
+    onConstructorPoisoning: "remove",
     // Let a drained process exit even while clients hold keep-alive connections.
     forceCloseConnections: true,
     // Errors Fastify raises before routing (a malformed escape in the path): answer like every

@@ -92,6 +92,25 @@ describe("telegram webhook", () => {
     await list.close();
   });
 
+  it("drops a __proto__ key from an update instead of refusing it, and pollutes nothing", async () => {
+    const from = telegramUser({ first_name: "Proto", last_name: "Key" });
+    const update = JSON.stringify(privateMessage(from, { text: "odd client" })).replace(
+      '"message":{',
+      '"__proto__":{"polluted":true},"message":{"constructor":{"prototype":{"polluted":true}},',
+    );
+    const res = await postTelegram(server, channel.id, channel.secret, update);
+    assert.equal(res.status, 200);
+    const conversation = await eventually(async () =>
+      (await conversations(server, owner)).find((c) => c.title === "telegram - Proto Key"),
+    );
+    const messages = await messagesOf(server, owner, String(conversation.id));
+    assert.deepEqual(
+      messages.map((m) => m.content),
+      ["odd client"],
+    );
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+
   it("also answers on the path without the trailing slash", async () => {
     const update = privateMessage(telegramUser(), { text: "no slash" });
     const res = await postTelegram(

@@ -184,7 +184,17 @@ async function main() {
     await visible(messageLog(desktop).getByText("This is the label on my receipt."));
     await visible(messageLog(desktop).getByRole("link", { name: /return-label\.pdf/ }));
     await visible(messageLog(desktop).getByText("Sent").first());
-    await desktop.getByRole("textbox", { name: "Message", exact: true }).fill("It is on its way: ");
+    // A photo waiting in the composer with its caption, as the agent is about to send it.
+    const chooser = desktop.waitForEvent("filechooser");
+    await desktop.getByRole("button", { name: "Attach file", exact: true }).click();
+    await (await chooser).setFiles({
+      name: "lamp-packed.png",
+      mimeType: "image/png",
+      buffer: photo,
+    });
+    await desktop
+      .getByRole("textbox", { name: "Message", exact: true })
+      .fill("And here is how we packed it");
     await desktop.screenshot({ path: join(OUT, "inbox-desktop.png") });
     await desktop.context().close();
 
@@ -194,8 +204,11 @@ async function main() {
     await phone.getByRole("button", { name: "Not now", exact: true }).click();
     await phone.mouse.move(0, 0);
     await phone.screenshot({ path: join(OUT, "inbox-mobile-list.png") });
-    await conversationList(phone).getByRole("link", { name: /Liam/ }).click();
-    await visible(messageLog(phone).getByText("Sent").first());
+    await conversationList(phone)
+      .getByRole("link", { name: /Sofia Martins/ })
+      .click();
+    await visible(messageLog(phone).getByRole("link", { name: /return-label\.pdf/ }));
+    await visible(messageLog(phone).getByText("Sent").last());
     await phone.screenshot({ path: join(OUT, "inbox-mobile-chat.png") });
     await phone.context().close();
     const settings = await openPage(browser, baseUrl, { width: 1280, height: 800 });

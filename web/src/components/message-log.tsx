@@ -64,12 +64,20 @@ export function MessageLog({
     // Any change (a delivery state, a message grown by its media) keeps a reader at the end.
   }, [state.messages, state.pending, state.typing.length]);
 
-  // A picture without a known size grows the log when it loads: stay at the end if there.
-  const imageLoaded = () => {
+  // A picture without a known size grows the log when it loads, and a file waiting in the
+  // composer shrinks it: a reader at the end stays there.
+  const keepAtEnd = () => {
     const el = log.current;
     if (el && memory.current.atBottom) el.scrollTop = el.scrollHeight;
     remember();
   };
+  useEffect(() => {
+    const el = log.current;
+    if (!el) return undefined;
+    const observer = new ResizeObserver(keepAtEnd);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
 
   useEffect(() => {
     const el = top.current;
@@ -93,7 +101,7 @@ export function MessageLog({
       tabIndex={0}
       ref={log}
       onScroll={remember}
-      onLoadCapture={imageLoaded}
+      onLoadCapture={keepAtEnd}
     >
       {state.hasMoreBefore && (
         <div ref={top} class="log-more">

@@ -1,6 +1,7 @@
 import { basename } from "node:path";
 import type { Multipart } from "@fastify/multipart";
 import type { FastifyRequest } from "fastify";
+import { NO_ATTACHMENT_FIELDS } from "../domain/attachment-fields.js";
 import type { Actor, ChatService } from "../domain/chat-service.js";
 import { newAttachmentId } from "../domain/ids.js";
 import { AppError, ValidationError } from "../errors.js";
@@ -96,21 +97,12 @@ export async function receiveUpload(
     const sniffed = await sniffStored(deps.files, id, size);
     const result = await deps.chat.sendMedia(actor, conversationId, {
       attachment: {
+        ...NO_ATTACHMENT_FIELDS,
         id,
         kind: uploadKind(sniffed),
         mimeType: sniffed.mimeType,
         fileName,
         size,
-        width: null,
-        height: null,
-        duration: null,
-        latitude: null,
-        longitude: null,
-        title: null,
-        address: null,
-        phoneNumber: null,
-        firstName: null,
-        lastName: null,
       },
       caption: fields.get("content") ?? null,
       clientId,

@@ -1,3 +1,4 @@
+import { NO_ATTACHMENT_FIELDS } from "../domain/attachment-fields.js";
 import { KIND_LABELS } from "../domain/kind-labels.js";
 import type { AttachmentKind, InboundAttachment, PlatformFileRef } from "../domain/types.js";
 import type { TelegramMessage } from "./telegram/inbound.js";
@@ -11,22 +12,6 @@ export interface MappedContent {
   attachments: InboundAttachment[];
 }
 
-const EMPTY: Omit<InboundAttachment, "kind" | "ref"> = {
-  mimeType: null,
-  fileName: null,
-  size: null,
-  width: null,
-  height: null,
-  duration: null,
-  latitude: null,
-  longitude: null,
-  title: null,
-  address: null,
-  phoneNumber: null,
-  firstName: null,
-  lastName: null,
-};
-
 const telegramRef = (fileId: string): PlatformFileRef => ({ platform: "telegram", fileId });
 
 /** Telegram's optional numbers and strings as the attachment's nullable fields. */
@@ -35,7 +20,7 @@ const orNull = <T>(value: T | undefined): T | null => (value === undefined ? nul
 /** The one attachment of a Telegram message, if it carries media, a location or a contact. */
 function telegramAttachment(m: TelegramMessage): InboundAttachment | undefined {
   const file = (kind: AttachmentKind, f: TelegramFileFields, mimeType: string | null) => ({
-    ...EMPTY,
+    ...NO_ATTACHMENT_FIELDS,
     kind,
     ref: telegramRef(f.file_id),
     mimeType: f.mime_type ?? mimeType,
@@ -77,7 +62,7 @@ function telegramAttachment(m: TelegramMessage): InboundAttachment | undefined {
   if (m.venue) {
     const v = m.venue;
     return {
-      ...EMPTY,
+      ...NO_ATTACHMENT_FIELDS,
       kind: "location",
       ref: null,
       latitude: v.location.latitude,
@@ -88,7 +73,7 @@ function telegramAttachment(m: TelegramMessage): InboundAttachment | undefined {
   }
   if (m.location) {
     return {
-      ...EMPTY,
+      ...NO_ATTACHMENT_FIELDS,
       kind: "location",
       ref: null,
       latitude: m.location.latitude,
@@ -98,7 +83,7 @@ function telegramAttachment(m: TelegramMessage): InboundAttachment | undefined {
   if (m.contact) {
     const c = m.contact;
     return {
-      ...EMPTY,
+      ...NO_ATTACHMENT_FIELDS,
       kind: "contact",
       ref: null,
       phoneNumber: c.phone_number,
@@ -178,7 +163,11 @@ export function instagramContent(
     if (kind !== undefined) {
       // Without a URL there is nothing to fetch: the label still says what was sent.
       if (item.url !== undefined) {
-        attachments.push({ ...EMPTY, kind, ref: { platform: "instagram", url: item.url } });
+        attachments.push({
+          ...NO_ATTACHMENT_FIELDS,
+          kind,
+          ref: { platform: "instagram", url: item.url },
+        });
       }
       labels.push(KIND_LABELS[kind]);
     } else {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Update } from "grammy/types";
+import { NO_ATTACHMENT_FIELDS } from "../../src/domain/attachment-fields.js";
 import type { Channel } from "../../src/domain/types.js";
 import { instagramEvents } from "../../src/platforms/instagram/inbound.js";
 import { profileFields } from "../../src/platforms/instagram/instagram-messages.js";
@@ -71,21 +72,7 @@ describe("telegram update mapping", () => {
 
   it("keeps the caption as written, labels media without one, and maps every kind", () => {
     const file = { file_id: "F", file_unique_id: "U" };
-    const none = {
-      mimeType: null,
-      fileName: null,
-      size: null,
-      width: null,
-      height: null,
-      duration: null,
-      latitude: null,
-      longitude: null,
-      title: null,
-      address: null,
-      phoneNumber: null,
-      firstName: null,
-      lastName: null,
-    };
+    const none = NO_ATTACHMENT_FIELDS;
     const ref = (fileId = "F") => ({ platform: "telegram", fileId });
     const cases: Array<[Record<string, unknown>, string, Record<string, unknown>[]]> = [
       [

@@ -1,26 +1,13 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
+import { NO_ATTACHMENT_FIELDS } from "../../src/domain/attachment-fields.js";
 import type { InboundAttachment } from "../../src/domain/types.js";
 import { describeStores, inbound, newChannel, newOwner } from "../helpers/stores.js";
 
 // Attachment rows and download jobs on every store: written with their message, read back in
 // order with every field, and leased like the outbox.
 
-const NONE = {
-  mimeType: null,
-  fileName: null,
-  size: null,
-  width: null,
-  height: null,
-  duration: null,
-  latitude: null,
-  longitude: null,
-  title: null,
-  address: null,
-  phoneNumber: null,
-  firstName: null,
-  lastName: null,
-};
+const NONE = NO_ATTACHMENT_FIELDS;
 
 const photo: InboundAttachment = {
   ...NONE,

@@ -2,6 +2,7 @@ import type { Attachment, Customer, Message } from "../../domain/types.js";
 import { attachmentsOf } from "./attachment-rows.js";
 import { toCustomer } from "./mappers.js";
 import type { Executor } from "./schema.js";
+import { writtenMessage } from "./written-rows.js";
 
 // Messages are selected with their sender's username joined in; the customer (the same one
 // for a whole page) is then fetched once per batch rather than repeated on every row.
@@ -34,26 +35,11 @@ export type MessageRow = Awaited<
 >;
 
 function toMessage(row: MessageRow, customer: Customer, attachments: Attachment[]): Message {
-  return {
-    id: row.id,
-    conversationId: row.conversation_id,
-    seq: row.seq,
-    content: row.content,
-    type: row.type,
-    customer,
-    // Only a support message names its author; AI and marketing messages have none to show.
-    sender:
-      row.type === "support" && row.sender_id !== null && row.sender_username !== null
-        ? { id: row.sender_id, username: row.sender_username }
-        : null,
-    isAiResponse: row.is_ai_response === 1,
-    isAnswered: row.is_answered === 1,
-    deliveryStatus: row.delivery_status,
-    deliveryError: row.delivery_error,
-    clientId: row.client_id,
-    attachments,
-    createdAt: row.created_at,
-  };
+  const sender =
+    row.sender_id !== null && row.sender_username !== null
+      ? { id: row.sender_id, username: row.sender_username }
+      : null;
+  return writtenMessage(row, customer, sender, attachments);
 }
 
 /** Maps rows in their order, fetching their customers and attachments in one query each. */

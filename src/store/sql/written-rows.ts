@@ -15,9 +15,28 @@ import type { ConversationsTable, DialectName, Executor, MessagesTable } from ".
 // holds every column of its message and (through RETURNING) of its conversation, and reading
 // them again cost two or three joined queries per stored message.
 
-/** The message as inserted; `sender` as the wire shows it (support messages only). */
+/** The columns a message is built from: as inserted, or as read back. */
+type MessageColumns = Pick<
+  Insertable<MessagesTable>,
+  | "id"
+  | "conversation_id"
+  | "seq"
+  | "content"
+  | "type"
+  | "is_ai_response"
+  | "is_answered"
+  | "delivery_status"
+  | "delivery_error"
+  | "client_id"
+  | "created_at"
+>;
+
+/**
+ * The message from its columns; `sender` is shown for support messages only (AI and marketing
+ * messages have no author to show).
+ */
 export function writtenMessage(
-  row: Insertable<MessagesTable>,
+  row: MessageColumns,
   customer: Customer,
   sender: MessageSender | null,
   attachments: Attachment[],

@@ -23,6 +23,10 @@ export const customerPage = (botName: string) => `<!doctype html>
   li.bot { align-self: flex-start; background: #f1f3f5; }
   form { display: flex; gap: .5rem; padding: .6rem 1rem 1rem; border-top: 1px solid #e2e5e9; }
   textarea { flex: 1; resize: none; padding: .5rem; border: 1px solid #d0d5db; border-radius: 8px; }
+  .attach { display: grid; place-items: center; width: 2.2rem; cursor: pointer; font-size: 1.2rem; }
+  .attach input { position: absolute; width: 1px; height: 1px; opacity: 0; }
+  li img { display: block; max-width: 100%; border-radius: 8px; }
+  li a { color: inherit; }
   button { padding: 0 1rem; border: 0; border-radius: 8px; background: #3390ec; color: #fff; font-weight: 600; cursor: pointer; }
 </style>
 </head>
@@ -31,7 +35,7 @@ export const customerPage = (botName: string) => `<!doctype html>
   <header><h1>${botName}</h1><p>You are the customer here. Your messages reach the inbox through the demo bot.</p></header>
   <div class="who"><label for="name">Your name</label><input id="name" value="Jamie Rivera" autocomplete="off"></div>
   <ol id="log" aria-label="Chat" aria-live="polite"></ol>
-  <form id="form"><textarea id="text" rows="2" aria-label="Message" placeholder="Write a message… (Enter sends)"></textarea><button>Send</button></form>
+  <form id="form"><label class="attach" title="Send a photo or a file">📎<input id="file" type="file" aria-label="Send a photo or file"></label><textarea id="text" rows="2" aria-label="Message" placeholder="Write a message… (Enter sends; with a file, its caption)"></textarea><button>Send</button></form>
 </main>
 <script>
 const $ = (id) => document.getElementById(id);
@@ -45,7 +49,19 @@ async function refresh() {
   log.replaceChildren(...items.map((m) => {
     const li = document.createElement("li");
     li.className = m.from;
-    li.textContent = m.text;
+    if (m.file && m.file.image) {
+      const img = document.createElement("img");
+      img.src = m.file.url;
+      img.alt = m.file.name;
+      li.append(img);
+    } else if (m.file) {
+      const a = document.createElement("a");
+      a.href = m.file.url;
+      a.download = m.file.name;
+      a.textContent = "📎 " + m.file.name;
+      li.append(a, document.createElement("br"));
+    }
+    li.append(m.text);
     return li;
   }));
   if (atEnd) log.scrollTop = log.scrollHeight;
@@ -59,6 +75,28 @@ async function send(event) {
     body: JSON.stringify({ name: $("name").value.trim() || "Jamie Rivera", text }) });
   refresh();
 }
+async function sendFile(file) {
+  const data = await new Promise((resolve) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).split(",")[1] || "");
+    reader.readAsDataURL(file);
+  });
+  const size = await new Promise((resolve) => {
+    if (!file.type.startsWith("image/")) return resolve({});
+    const img = new Image();
+    img.onload = () => resolve({ width: img.naturalWidth, height: img.naturalHeight });
+    img.onerror = () => resolve({});
+    img.src = URL.createObjectURL(file);
+  });
+  const text = $("text").value.trim();
+  $("text").value = "";
+  const res = await fetch("/send", { method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name: $("name").value.trim() || "Jamie Rivera", text,
+      file: { name: file.name, type: file.type, data, ...size } }) });
+  if (!res.ok) alert("That file is too big for this demo (10 MB at most).");
+  refresh();
+}
+$("file").addEventListener("change", () => { const f = $("file").files[0]; $("file").value = ""; if (f) sendFile(f); });
 $("form").addEventListener("submit", send);
 $("text").addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey) send(e); });
 refresh();

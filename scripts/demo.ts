@@ -28,16 +28,64 @@ interface Line {
   from: "me" | "bot";
   text: string;
   at: number;
+  /** A file in the line: its name, and where the customer page can show it. */
+  file?: { name: string; url: string; image: boolean };
 }
 const written = new Map<number, Line[]>();
 
+// The Bot API methods that carry a reply to the customer: text, or a file with a caption.
+const REPLY_METHODS = [
+  "sendMessage",
+  "sendPhoto",
+  "sendVideo",
+  "sendAudio",
+  "sendVoice",
+  "sendDocument",
+];
+
 function transcript(telegram: FakeTelegram, name: string): Line[] {
   const id = customerId(name);
-  const replies: Line[] = telegram
-    .callsTo("sendMessage")
-    .filter((c) => c.token === BOT_TOKEN && String(c.body.chat_id) === String(id))
-    .map((c) => ({ from: "bot", text: String(c.body.text), at: c.at }));
+  const replies: Line[] = telegram.calls.flatMap((c, index): Line[] => {
+    if (!REPLY_METHODS.includes(c.method) || c.token !== BOT_TOKEN) return [];
+    if (String(c.body.chat_id) !== String(id)) return [];
+    const text = String(c.body.text ?? c.body.caption ?? "");
+    if (!c.upload) return [{ from: "bot", text, at: c.at }];
+    const file = {
+      name: c.upload.fileName,
+      url: `/sent/${index}`,
+      image: c.method === "sendPhoto",
+    };
+    return [{ from: "bot", text, at: c.at, file }];
+  });
   return [...(written.get(id) ?? []), ...replies].sort((a, b) => a.at - b.at);
+}
+
+// Files a customer sends through the demo page: at most this big, like a phone upload.
+const MAX_DEMO_FILE = 10 * 1024 * 1024;
+
+/** The message fields of a customer's file: a photo for images, else a document. */
+function fileFields(
+  telegram: FakeTelegram,
+  file: Record<string, unknown>,
+): Record<string, unknown> | undefined {
+  const bytes = Buffer.from(String(file.data ?? ""), "base64");
+  if (bytes.length === 0 || bytes.length > MAX_DEMO_FILE) return undefined;
+  const fileId = `demo-file-${nextId()}`;
+  telegram.addFile(fileId, bytes);
+  const type = String(file.type ?? "");
+  if (type.startsWith("image/") && type !== "image/svg+xml") {
+    const size = { width: Number(file.width) || 0, height: Number(file.height) || 0 };
+    return { photo: [{ file_id: fileId, file_unique_id: fileId, ...size }] };
+  }
+  return {
+    document: {
+      file_id: fileId,
+      file_unique_id: fileId,
+      file_name: String(file.name ?? "file"),
+      mime_type: type || undefined,
+      file_size: bytes.length,
+    },
+  };
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -55,6 +103,15 @@ function customerSite(telegram: FakeTelegram) {
     if (req.method === "GET" && url.pathname === "/") {
       res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
       res.end(customerPage(BOT_NAME));
+    } else if (req.method === "GET" && url.pathname.startsWith("/sent/")) {
+      // A file the inbox sent to a customer, as the customer's app would show it.
+      const upload = telegram.calls[Number(url.pathname.slice("/sent/".length))]?.upload;
+      if (!upload) return json(404, { ok: false });
+      res.writeHead(200, {
+        "content-type": "application/octet-stream",
+        "x-content-type-options": "nosniff",
+      });
+      res.end(upload.bytes);
     } else if (req.method === "GET" && url.pathname === "/messages") {
       json(200, transcript(telegram, url.searchParams.get("name") ?? ""));
     } else if (req.method === "POST" && url.pathname === "/send") {
@@ -62,6 +119,12 @@ function customerSite(telegram: FakeTelegram) {
         (body) => {
           const name = String(body.name ?? "").trim() || "Jamie Rivera";
           const text = String(body.text ?? "").slice(0, 4096);
+          const file =
+            typeof body.file === "object" && body.file !== null
+              ? fileFields(telegram, body.file as Record<string, unknown>)
+              : undefined;
+          if (body.file && !file) return json(413, { ok: false });
+          const content = file ? { ...file, ...(text ? { caption: text } : {}) } : { text };
           const [first = name, ...rest] = name.split(/\s+/);
           const id = customerId(name);
           const from = { id, is_bot: false, first_name: first, last_name: rest.join(" ") };
@@ -72,11 +135,19 @@ function customerSite(telegram: FakeTelegram) {
               date: Math.floor(Date.now() / 1000),
               chat: { id, type: "private", first_name: first, last_name: rest.join(" ") },
               from,
-              text,
+              ...content,
             },
           } as Update;
           telegram.pushUpdate(BOT_TOKEN, update);
-          written.set(id, [...(written.get(id) ?? []), { from: "me", text, at: Date.now() }]);
+          const fileName = file
+            ? String((body.file as Record<string, unknown>).name ?? "file")
+            : "";
+          const line: Line = {
+            from: "me",
+            text: file ? `📎 ${fileName}${text ? ` · ${text}` : ""}` : text,
+            at: Date.now(),
+          };
+          written.set(id, [...(written.get(id) ?? []), line]);
           json(202, { ok: true });
         },
         () => json(400, { ok: false }),
@@ -102,6 +173,7 @@ async function main() {
       PORT,
       HOST: process.env.HOST ?? "127.0.0.1",
       SQLITE_PATH: sqlitePath,
+      FILES_DIR: process.env.FILES_DIR ?? join(dirname(sqlitePath), "files"),
       TELEGRAM_API_ROOT: telegram.apiRoot,
       LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
     },
@@ -114,7 +186,7 @@ async function main() {
   2. Channels → Bot token:      ${BOT_TOKEN}
      then press "Connect Telegram"
   3. Write as a customer:       http://localhost:${CUSTOMER_PORT}/
-     (your messages appear in the inbox; replies from the inbox appear there)
+     (your messages and files appear in the inbox; replies from the inbox appear there)
 
   Data is kept in ${dirname(sqlitePath)}. Ctrl+C stops everything.
 `);

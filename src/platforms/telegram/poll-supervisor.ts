@@ -170,6 +170,10 @@ export class PollSupervisor {
       await channels.releasePollLease(channel.id, this.owner);
       return;
     }
+    // A renewal that answered late may already be past the point where a running poller would
+    // be stopped: starting one on it would only be stopped again at once. The next round asks
+    // afresh.
+    if (Date.now() >= this.stopDeadline(askedAt)) return;
     const entry: Running = { poller: this.options.createPoller(fresh), watchdog: undefined };
     this.running.set(channel.id, entry);
     this.arm(channel.id, entry, askedAt);
@@ -177,10 +181,15 @@ export class PollSupervisor {
     log.info({ channel: channel.id, offset: fresh.pollOffset }, "polling lease taken");
   }
 
+  /** When a poller on a lease renewed at `askedAt` must stop: a quarter lease before it ends. */
+  private stopDeadline(askedAt: number): number {
+    return askedAt + Math.floor((this.options.leaseMs * 3) / 4);
+  }
+
   /** (Re)sets the deadline by which the lease, renewed at `askedAt`, must be renewed again. */
   private arm(channelId: string, entry: Running, askedAt: number): void {
     clearTimeout(entry.watchdog);
-    const stopAt = askedAt + Math.floor((this.options.leaseMs * 3) / 4);
+    const stopAt = this.stopDeadline(askedAt);
     entry.watchdog = setTimeout(
       () => {
         if (this.running.get(channelId) !== entry) return;

@@ -48,6 +48,9 @@ describeStores("outbox lease", ({ store, sql }) => {
         recipientExternalId: "chat-77",
         content: "hi 0",
         attempts: 0,
+        attachments: [],
+        caption: null,
+        step: 0,
       },
     );
     // Leased: not handed out again, even at the lease's last millisecond.

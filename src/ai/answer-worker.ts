@@ -54,11 +54,14 @@ export class AnswerWorker {
   private readonly aborts = new Set<AbortController>();
 
   constructor(private readonly options: AnswerWorkerOptions) {
-    const { store, log } = options;
-    const leaseMs = leaseFor(options.config.timeoutMs);
+    const { log } = options;
     this.runner = new LeasedJobRunner<AnswerClaim>({
-      claim: (limit) => store.answers.claimDue(Date.now(), limit, leaseMs),
-      nextDueAt: () => store.answers.nextDueAt(),
+      queue: options.store.answers,
+      leaseMs: leaseFor(options.config.timeoutMs),
+      concurrency: options.concurrency,
+      // Answers are due after a short quiet window: look often, and close to the due time.
+      maxIdleMs: options.maxIdleMs ?? 1_000,
+      minSleepMs: 10,
       run: (claim) => this.answer(claim),
       onRunError: (claim, err) => {
         log.error(
@@ -68,9 +71,6 @@ export class AnswerWorker {
       },
       onClaimError: (err) => log.error({ err }, "claiming answer jobs failed"),
       onNextDueError: (err) => log.error({ err }, "reading answer jobs failed"),
-      concurrency: options.concurrency ?? 4,
-      maxIdleMs: options.maxIdleMs ?? 1_000,
-      minSleepMs: 10,
       // Cancelled requests hand their jobs back (`release`) for another process to take.
       onStopping: () => {
         for (const abort of this.aborts) abort.abort();

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Message, Platform } from "../domain/types.js";
 import { NotFoundError, PlatformError } from "../errors.js";
 import { LeasedJobRunner } from "../jobs/leased-job-runner.js";
+import { storeFailureLogs } from "../jobs/store-failure-logs.js";
 import { describeError } from "../platforms/redact.js";
 import type { ChannelStore, OutboxJob, OutboxStore } from "../store/store.js";
 import { retryDelayMs } from "./backoff.js";
@@ -41,26 +42,20 @@ export class OutboxWorker {
   private readonly runner: LeasedJobRunner<OutboxJob>;
 
   constructor(private readonly options: OutboxWorkerOptions) {
-    const { outbox, log } = options;
-    const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.runner = new LeasedJobRunner<OutboxJob>({
-      claim: (limit) => outbox.claimDue(Date.now(), limit, leaseMs),
-      nextDueAt: () => outbox.nextDueAt(),
-      run: (job) => this.deliver(job),
-      onRunError: (job, err) => {
-        log.error(
-          { job: job.id, message: job.messageId, error: describeError(err) },
-          "recording a delivery failed",
-        );
-      },
-      onClaimError: (err) =>
-        log.error({ error: describeError(err) }, "claiming outbox jobs failed"),
-      onNextDueError: (err) =>
-        log.error({ error: describeError(err) }, "reading the outbox failed"),
+      queue: options.outbox,
+      leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
       concurrency: options.concurrency ?? 8,
-      maxIdleMs: options.maxIdleMs ?? 5_000,
-      minSleepMs: 25,
+      maxIdleMs: options.maxIdleMs,
+      // The store is likely down: do not ask it for the next due time as well.
       fullSleepAfterClaimError: true,
+      run: (job) => this.deliver(job),
+      // Only the store can fail there; the lease expires and the job is tried again.
+      ...storeFailureLogs(options.log, (job) => ({ job: job.id, message: job.messageId }), {
+        record: "recording a delivery failed",
+        claim: "claiming outbox jobs failed",
+        nextDue: "reading the outbox failed",
+      }),
     });
   }
 

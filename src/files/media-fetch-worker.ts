@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import { retryDelayMs } from "../delivery/backoff.js";
 import { PlatformError } from "../errors.js";
 import { LeasedJobRunner } from "../jobs/leased-job-runner.js";
+import { storeFailureLogs } from "../jobs/store-failure-logs.js";
 import { describeError } from "../platforms/redact.js";
 import type { AttachmentStore, MediaJob } from "../store/store.js";
 import type { MediaFetcher } from "./media-fetcher.js";
@@ -33,23 +34,17 @@ export class MediaFetchWorker {
   private readonly runner: LeasedJobRunner<MediaJob>;
 
   constructor(private readonly options: MediaFetchWorkerOptions) {
-    const { attachments, log } = options;
-    const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.runner = new LeasedJobRunner<MediaJob>({
-      claim: (limit) => attachments.claimDue(Date.now(), limit, leaseMs),
-      nextDueAt: () => attachments.nextDueAt(),
+      queue: options.attachments,
+      leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
+      concurrency: options.concurrency,
+      maxIdleMs: options.maxIdleMs,
       run: (job) => this.download(job),
-      onRunError: (job, err) => {
-        log.error(
-          { job: job.id, attachment: job.attachmentId, error: describeError(err) },
-          "recording a media download failed",
-        );
-      },
-      onClaimError: (err) =>
-        log.error({ error: describeError(err) }, "claiming media downloads failed"),
-      concurrency: options.concurrency ?? 4,
-      maxIdleMs: options.maxIdleMs ?? 5_000,
-      minSleepMs: 25,
+      // Only the store can fail there; the lease runs out and the job is tried again.
+      ...storeFailureLogs(options.log, (job) => ({ job: job.id, attachment: job.attachmentId }), {
+        record: "recording a media download failed",
+        claim: "claiming media downloads failed",
+      }),
     });
   }
 

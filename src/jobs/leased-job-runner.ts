@@ -1,13 +1,20 @@
+/** A store's job table as the runner sees it. */
+export interface LeasedQueue<J> {
+  /** Claims up to `limit` jobs due at `now`, each leased for `leaseMs`. */
+  claimDue(now: number, limit: number, leaseMs: number): Promise<J[]>;
+  /** The earliest time a job can be claimed, or undefined when the queue is empty. */
+  nextDueAt(): Promise<number | undefined>;
+}
+
 /**
- * What a queue of leased jobs gives the runner. The store does the leasing (a claimed row is
+ * What a worker gives the runner. The store does the leasing (a claimed row is
  * ours until its lease runs out, then anyone's again), so the runner only decides when to claim
  * and how many jobs run at once; what a job does and how it is retried stay with its worker.
  */
 export interface LeasedJobRunnerOptions<J> {
-  /** Claims up to `limit` due jobs under a lease. */
-  claim(limit: number): Promise<J[]>;
-  /** The earliest time a job can be claimed, or undefined when the queue is empty. */
-  nextDueAt(): Promise<number | undefined>;
+  queue: LeasedQueue<J>;
+  /** How long a claimed job stays ours: longer than the job may take. */
+  leaseMs: number;
   /** Does one job. A rejection means its outcome could not be recorded. */
   run(job: J): Promise<void>;
   /** `run` rejected: only the store can fail there; the lease runs out and the job comes back. */
@@ -15,12 +22,12 @@ export interface LeasedJobRunnerOptions<J> {
   onClaimError(err: unknown): void;
   /** Without it a failed read of the next due time is silent (the full idle sleep follows). */
   onNextDueError?(err: unknown): void;
-  /** Jobs in flight at once. */
-  concurrency: number;
-  /** Longest sleep without a wake: jobs queued by other processes are found this late. */
-  maxIdleMs: number;
-  /** Shortest sleep before a due job: one we could not claim is leased elsewhere, do not spin. */
-  minSleepMs: number;
+  /** Jobs in flight at once (4). */
+  concurrency?: number | undefined;
+  /** Longest sleep without a wake (5 s): jobs queued by other processes are found this late. */
+  maxIdleMs?: number | undefined;
+  /** Shortest sleep before a due job (25 ms): one we could not claim is leased elsewhere. */
+  minSleepMs?: number;
   /**
    * After a failed claim, sleep `maxIdleMs` at once instead of asking the store for the next due
    * time (a store that cannot claim is unlikely to answer that either).
@@ -41,8 +48,15 @@ export class LeasedJobRunner<J> {
   private readonly inFlight = new Set<Promise<void>>();
   private wakeRequested = false;
   private wakeSleeper: (() => void) | undefined;
+  private readonly concurrency: number;
+  private readonly maxIdleMs: number;
+  private readonly minSleepMs: number;
 
-  constructor(private readonly options: LeasedJobRunnerOptions<J>) {}
+  constructor(private readonly options: LeasedJobRunnerOptions<J>) {
+    this.concurrency = options.concurrency ?? 4;
+    this.maxIdleMs = options.maxIdleMs ?? 5_000;
+    this.minSleepMs = options.minSleepMs ?? 25;
+  }
 
   /** Jobs being worked on right now in this process. */
   get busy(): number {
@@ -73,18 +87,18 @@ export class LeasedJobRunner<J> {
   }
 
   private async run(): Promise<void> {
-    const { concurrency, maxIdleMs } = this.options;
+    const { queue, leaseMs } = this.options;
     while (this.running) {
       this.wakeRequested = false;
-      const free = concurrency - this.inFlight.size;
+      const free = this.concurrency - this.inFlight.size;
       if (free > 0) {
         let jobs: J[] = [];
         try {
-          jobs = await this.options.claim(free);
+          jobs = await queue.claimDue(Date.now(), free, leaseMs);
         } catch (err) {
           this.options.onClaimError(err);
           if (this.options.fullSleepAfterClaimError) {
-            await this.sleep(maxIdleMs);
+            await this.sleep(this.maxIdleMs);
             continue;
           }
         }
@@ -98,15 +112,14 @@ export class LeasedJobRunner<J> {
   }
 
   private async idleTime(): Promise<number> {
-    const { concurrency, maxIdleMs, minSleepMs } = this.options;
-    if (this.inFlight.size >= concurrency) return maxIdleMs;
+    if (this.inFlight.size >= this.concurrency) return this.maxIdleMs;
     try {
-      const next = await this.options.nextDueAt();
-      if (next === undefined) return maxIdleMs;
-      return Math.min(maxIdleMs, Math.max(next - Date.now(), minSleepMs));
+      const next = await this.options.queue.nextDueAt();
+      if (next === undefined) return this.maxIdleMs;
+      return Math.min(this.maxIdleMs, Math.max(next - Date.now(), this.minSleepMs));
     } catch (err) {
       this.options.onNextDueError?.(err);
-      return maxIdleMs;
+      return this.maxIdleMs;
     }
   }
 

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { AiConfig } from "../config.js";
 import type { ChatService } from "../domain/chat-service.js";
 import type { Conversation } from "../domain/types.js";
-import { LeasedJobRunner } from "../jobs/leased-job-runner.js";
+import { LeasedJobWorker } from "../jobs/leased-job-worker.js";
 import type { AnswerOutcomeLabel } from "../metrics/metrics.js";
 import type { AnswerClaim, Store } from "../store/store.js";
 import { MODEL_RETRIES, type ModelClient, ModelError } from "./model-client.js";
@@ -49,20 +49,18 @@ export const leaseFor = (timeoutMs: number): number =>
  * message and claimed under a lease, so a restart or several processes neither drop nor double
  * an answer; the answer itself goes through the chat service like an agent's reply.
  */
-export class AnswerWorker {
-  private readonly runner: LeasedJobRunner<AnswerClaim>;
+export class AnswerWorker extends LeasedJobWorker<AnswerClaim> {
   private readonly aborts = new Set<AbortController>();
 
   constructor(private readonly options: AnswerWorkerOptions) {
     const { log } = options;
-    this.runner = new LeasedJobRunner<AnswerClaim>({
+    super({
       queue: options.store.answers,
       leaseMs: leaseFor(options.config.timeoutMs),
       concurrency: options.concurrency,
       // Answers are due after a short quiet window: look often, and close to the due time.
       maxIdleMs: options.maxIdleMs ?? 1_000,
       minSleepMs: 10,
-      run: (claim) => this.answer(claim),
       onRunError: (claim, err) => {
         log.error(
           { err, conversation: claim.conversationId },
@@ -71,10 +69,6 @@ export class AnswerWorker {
       },
       onClaimError: (err) => log.error({ err }, "claiming answer jobs failed"),
       onNextDueError: (err) => log.error({ err }, "reading answer jobs failed"),
-      // Cancelled requests hand their jobs back (`release`) for another process to take.
-      onStopping: () => {
-        for (const abort of this.aborts) abort.abort();
-      },
     });
   }
 
@@ -83,21 +77,13 @@ export class AnswerWorker {
     return this.runner.busy;
   }
 
-  start(): void {
-    this.runner.start();
+  /** Cancels the model requests in flight; their jobs are handed back (`release`) for others. */
+  protected override onStopping(): void {
+    for (const abort of this.aborts) abort.abort();
   }
 
-  /** A job was scheduled here: look at its due time instead of sleeping on. */
-  wake(): void {
-    this.runner.wake();
-  }
-
-  /** Stops claiming, cancels requests in flight and hands their jobs back for others. */
-  stop(): Promise<void> {
-    return this.runner.stop();
-  }
-
-  private async answer(claim: AnswerClaim): Promise<void> {
+  /** Asks the model for one turn's answer and stores it, or hands over to a person. */
+  protected async runJob(claim: AnswerClaim): Promise<void> {
     const { store, chat, config, metrics } = this.options;
     const log = this.options.log.child({ conversation: claim.conversationId });
     if (claim.attempts > MAX_CLAIMS) {

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Message, Platform } from "../domain/types.js";
 import { NotFoundError, PlatformError } from "../errors.js";
-import { LeasedJobRunner } from "../jobs/leased-job-runner.js";
+import { LeasedJobWorker } from "../jobs/leased-job-worker.js";
 import { storeFailureLogs } from "../jobs/store-failure-logs.js";
 import { describeError } from "../platforms/redact.js";
 import type { ChannelStore, OutboxJob, OutboxStore } from "../store/store.js";
@@ -38,18 +38,15 @@ export const DEFAULT_LEASE_MS = 60_000;
  * message, claimed under a lease, and finished (`sent`, retry later, `failed`) right after the
  * platform answers; a crashed process's jobs are claimed again when their lease runs out.
  */
-export class OutboxWorker {
-  private readonly runner: LeasedJobRunner<OutboxJob>;
-
+export class OutboxWorker extends LeasedJobWorker<OutboxJob> {
   constructor(private readonly options: OutboxWorkerOptions) {
-    this.runner = new LeasedJobRunner<OutboxJob>({
+    super({
       queue: options.outbox,
       leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
       concurrency: options.concurrency ?? 8,
       maxIdleMs: options.maxIdleMs,
       // The store is likely down: do not ask it for the next due time as well.
       fullSleepAfterClaimError: true,
-      run: (job) => this.deliver(job),
       // Only the store can fail there; the lease expires and the job is tried again.
       ...storeFailureLogs(options.log, (job) => ({ job: job.id, message: job.messageId }), {
         record: "recording a delivery failed",
@@ -59,22 +56,8 @@ export class OutboxWorker {
     });
   }
 
-  /** The first pass claims everything due, which resumes the sends of a previous run. */
-  start(): void {
-    this.runner.start();
-  }
-
-  /** Something was queued: look now instead of at the next planned time. */
-  wake(): void {
-    this.runner.wake();
-  }
-
-  /** Stops claiming and waits for the sends in flight to be recorded. */
-  stop(): Promise<void> {
-    return this.runner.stop();
-  }
-
-  private async deliver(job: OutboxJob): Promise<void> {
+  /** Sends one job and records its outcome: sent, retry later, or failed. */
+  protected async runJob(job: OutboxJob): Promise<void> {
     const { outbox, channels, log } = this.options;
     const attempt = job.attempts + 1;
     const channel = await channels.findById(job.channelId);

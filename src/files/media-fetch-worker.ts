@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { retryDelayMs } from "../delivery/backoff.js";
 import { PlatformError } from "../errors.js";
-import { LeasedJobRunner } from "../jobs/leased-job-runner.js";
+import { LeasedJobWorker } from "../jobs/leased-job-worker.js";
 import { storeFailureLogs } from "../jobs/store-failure-logs.js";
 import { describeError } from "../platforms/redact.js";
 import type { AttachmentStore, MediaJob } from "../store/store.js";
@@ -30,16 +30,13 @@ const DEFAULT_LEASE_MS = MEDIA_FETCH_TIMEOUT_MS + 60_000;
  * again with backoff on network trouble and 5xx, and given up as `unavailable` after
  * `maxAttempts` or on a final refusal.
  */
-export class MediaFetchWorker {
-  private readonly runner: LeasedJobRunner<MediaJob>;
-
+export class MediaFetchWorker extends LeasedJobWorker<MediaJob> {
   constructor(private readonly options: MediaFetchWorkerOptions) {
-    this.runner = new LeasedJobRunner<MediaJob>({
+    super({
       queue: options.attachments,
       leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
       concurrency: options.concurrency,
       maxIdleMs: options.maxIdleMs,
-      run: (job) => this.download(job),
       // Only the store can fail there; the lease runs out and the job is tried again.
       ...storeFailureLogs(options.log, (job) => ({ job: job.id, attachment: job.attachmentId }), {
         record: "recording a media download failed",
@@ -48,20 +45,8 @@ export class MediaFetchWorker {
     });
   }
 
-  start(): void {
-    this.runner.start();
-  }
-
-  wake(): void {
-    this.runner.wake();
-  }
-
-  /** Stops claiming and waits for the downloads in flight to be recorded. */
-  stop(): Promise<void> {
-    return this.runner.stop();
-  }
-
-  private async download(job: MediaJob): Promise<void> {
+  /** Downloads one file, or schedules its retry, or gives it up. */
+  protected async runJob(job: MediaJob): Promise<void> {
     const { attachments, fetcher, log } = this.options;
     const record = await attachments.findById(job.attachmentId);
     // Gone with its message, or fetched on demand meanwhile (which ended the job).

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { AiConfig } from "../config.js";
 import type { ChatService } from "../domain/chat-service.js";
 import type { Conversation } from "../domain/types.js";
+import { LeasedJobWorker } from "../jobs/leased-job-worker.js";
 import type { AnswerOutcomeLabel } from "../metrics/metrics.js";
 import type { AnswerClaim, Store } from "../store/store.js";
 import { MODEL_RETRIES, type ModelClient, ModelError } from "./model-client.js";
@@ -48,111 +49,41 @@ export const leaseFor = (timeoutMs: number): number =>
  * message and claimed under a lease, so a restart or several processes neither drop nor double
  * an answer; the answer itself goes through the chat service like an agent's reply.
  */
-export class AnswerWorker {
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private readonly inFlight = new Set<Promise<void>>();
+export class AnswerWorker extends LeasedJobWorker<AnswerClaim> {
   private readonly aborts = new Set<AbortController>();
-  private wakeRequested = false;
-  private wakeSleeper: (() => void) | undefined;
-  private readonly leaseMs: number;
-  private readonly concurrency: number;
-  private readonly maxIdleMs: number;
 
   constructor(private readonly options: AnswerWorkerOptions) {
-    this.leaseMs = leaseFor(options.config.timeoutMs);
-    this.concurrency = options.concurrency ?? 4;
-    this.maxIdleMs = options.maxIdleMs ?? 1_000;
+    const { log } = options;
+    super({
+      queue: options.store.answers,
+      leaseMs: leaseFor(options.config.timeoutMs),
+      concurrency: options.concurrency,
+      // Answers are due after a short quiet window: look often, and close to the due time.
+      maxIdleMs: options.maxIdleMs ?? 1_000,
+      minSleepMs: 10,
+      onRunError: (claim, err) => {
+        log.error(
+          { err, conversation: claim.conversationId },
+          "recording an automatic answer failed",
+        );
+      },
+      onClaimError: (err) => log.error({ err }, "claiming answer jobs failed"),
+      onNextDueError: (err) => log.error({ err }, "reading answer jobs failed"),
+    });
   }
 
   /** Answers being worked on right now in this process. */
   get busy(): number {
-    return this.inFlight.size;
+    return this.runner.busy;
   }
 
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
-  }
-
-  /** A job was scheduled here: look at its due time instead of sleeping on. */
-  wake(): void {
-    this.wakeRequested = true;
-    this.wakeSleeper?.();
-  }
-
-  /** Stops claiming, cancels requests in flight and hands their jobs back for others. */
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake();
-    await this.loop;
-    this.loop = undefined;
+  /** Cancels the model requests in flight; their jobs are handed back (`release`) for others. */
+  protected override onStopping(): void {
     for (const abort of this.aborts) abort.abort();
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  private async run(): Promise<void> {
-    const { store, log } = this.options;
-    while (this.running) {
-      this.wakeRequested = false;
-      const free = this.concurrency - this.inFlight.size;
-      if (free > 0) {
-        try {
-          const claims = await store.answers.claimDue(Date.now(), free, this.leaseMs);
-          for (const claim of claims) this.launch(claim);
-          if (claims.length === free) continue;
-        } catch (err) {
-          log.error({ err }, "claiming answer jobs failed");
-        }
-      }
-      if (!this.running) break;
-      await this.sleep(await this.idleTime());
-    }
-  }
-
-  private async idleTime(): Promise<number> {
-    if (this.inFlight.size >= this.concurrency) return this.maxIdleMs;
-    try {
-      const next = await this.options.store.answers.nextDueAt();
-      if (next === undefined) return this.maxIdleMs;
-      return Math.min(this.maxIdleMs, Math.max(next - Date.now(), 10));
-    } catch (err) {
-      this.options.log.error({ err }, "reading answer jobs failed");
-      return this.maxIdleMs;
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.wakeRequested || !this.running) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        if (this.wakeSleeper === done) this.wakeSleeper = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wakeSleeper = done;
-    });
-  }
-
-  private launch(claim: AnswerClaim): void {
-    const task = this.answer(claim)
-      .catch((err: unknown) => {
-        // The store failed: the lease runs out and the job is tried again.
-        this.options.log.error(
-          { err, conversation: claim.conversationId },
-          "recording an automatic answer failed",
-        );
-      })
-      .finally(() => {
-        this.inFlight.delete(task);
-        this.wake();
-      });
-    this.inFlight.add(task);
-  }
-
-  private async answer(claim: AnswerClaim): Promise<void> {
+  /** Asks the model for one turn's answer and stores it, or hands over to a person. */
+  protected async runJob(claim: AnswerClaim): Promise<void> {
     const { store, chat, config, metrics } = this.options;
     const log = this.options.log.child({ conversation: claim.conversationId });
     if (claim.attempts > MAX_CLAIMS) {

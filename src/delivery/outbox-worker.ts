@@ -1,6 +1,8 @@
 import type { Logger } from "pino";
 import type { Message, Platform } from "../domain/types.js";
 import { NotFoundError, PlatformError } from "../errors.js";
+import { LeasedJobWorker } from "../jobs/leased-job-worker.js";
+import { storeFailureLogs } from "../jobs/store-failure-logs.js";
 import { describeError } from "../platforms/redact.js";
 import type { ChannelStore, OutboxJob, OutboxStore } from "../store/store.js";
 import { retryDelayMs } from "./backoff.js";
@@ -36,110 +38,26 @@ export const DEFAULT_LEASE_MS = 60_000;
  * message, claimed under a lease, and finished (`sent`, retry later, `failed`) right after the
  * platform answers; a crashed process's jobs are claimed again when their lease runs out.
  */
-export class OutboxWorker {
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private readonly inFlight = new Set<Promise<void>>();
-  private wakeRequested = false;
-  private wakeSleeper: (() => void) | undefined;
-  private readonly leaseMs: number;
-  private readonly concurrency: number;
-  private readonly maxIdleMs: number;
-
+export class OutboxWorker extends LeasedJobWorker<OutboxJob> {
   constructor(private readonly options: OutboxWorkerOptions) {
-    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
-    this.concurrency = options.concurrency ?? 8;
-    this.maxIdleMs = options.maxIdleMs ?? 5_000;
-  }
-
-  /** The first pass claims everything due, which resumes the sends of a previous run. */
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
-  }
-
-  /** Something was queued: look now instead of at the next planned time. */
-  wake(): void {
-    this.wakeRequested = true;
-    this.wakeSleeper?.();
-  }
-
-  /** Stops claiming and waits for the sends in flight to be recorded. */
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake();
-    await this.loop;
-    this.loop = undefined;
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-  }
-
-  private async run(): Promise<void> {
-    const { outbox, log } = this.options;
-    while (this.running) {
-      this.wakeRequested = false;
-      const free = this.concurrency - this.inFlight.size;
-      if (free > 0) {
-        let jobs: OutboxJob[];
-        try {
-          jobs = await outbox.claimDue(Date.now(), free, this.leaseMs);
-        } catch (err) {
-          log.error({ error: describeError(err) }, "claiming outbox jobs failed");
-          await this.sleep(this.maxIdleMs);
-          continue;
-        }
-        for (const job of jobs) this.launch(job);
-        // A full batch suggests more are due.
-        if (jobs.length === free) continue;
-      }
-      if (!this.running) break;
-      await this.sleep(await this.idleTime());
-    }
-  }
-
-  private async idleTime(): Promise<number> {
-    if (this.inFlight.size >= this.concurrency) return this.maxIdleMs;
-    try {
-      const next = await this.options.outbox.nextDueAt();
-      if (next === undefined) return this.maxIdleMs;
-      // A due job we could not claim is leased elsewhere: do not spin on it.
-      return Math.min(this.maxIdleMs, Math.max(next - Date.now(), 25));
-    } catch (err) {
-      this.options.log.error({ error: describeError(err) }, "reading the outbox failed");
-      return this.maxIdleMs;
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.wakeRequested || !this.running) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        if (this.wakeSleeper === done) this.wakeSleeper = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wakeSleeper = done;
+    super({
+      queue: options.outbox,
+      leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
+      concurrency: options.concurrency ?? 8,
+      maxIdleMs: options.maxIdleMs,
+      // The store is likely down: do not ask it for the next due time as well.
+      fullSleepAfterClaimError: true,
+      // Only the store can fail there; the lease expires and the job is tried again.
+      ...storeFailureLogs(options.log, (job) => ({ job: job.id, message: job.messageId }), {
+        record: "recording a delivery failed",
+        claim: "claiming outbox jobs failed",
+        nextDue: "reading the outbox failed",
+      }),
     });
   }
 
-  private launch(job: OutboxJob): void {
-    const task = this.deliver(job)
-      .catch((err: unknown) => {
-        // Only the store can fail here; the lease expires and the job is tried again.
-        this.options.log.error(
-          { job: job.id, message: job.messageId, error: describeError(err) },
-          "recording a delivery failed",
-        );
-      })
-      .finally(() => {
-        this.inFlight.delete(task);
-        this.wake();
-      });
-    this.inFlight.add(task);
-  }
-
-  private async deliver(job: OutboxJob): Promise<void> {
+  /** Sends one job and records its outcome: sent, retry later, or failed. */
+  protected async runJob(job: OutboxJob): Promise<void> {
     const { outbox, channels, log } = this.options;
     const attempt = job.attempts + 1;
     const channel = await channels.findById(job.channelId);

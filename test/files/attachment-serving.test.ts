@@ -97,7 +97,9 @@ describe("GET /api/attachments/{id}/", () => {
     const url = attachment.url ?? "";
     const path = `/api/attachments/${attachment.id}/`;
     const tampered = url.replace(/sig=./, (s) => (s.endsWith("A") ? "sig=B" : "sig=A"));
-    const otherId = url.replace(attachment.id, `${attachment.id.slice(0, -1)}x`);
+    // Another id in the same alphabet; its last character must differ, or this is the same id.
+    const last = attachment.id.endsWith("x") ? "y" : "x";
+    const otherId = url.replace(attachment.id, `${attachment.id.slice(0, -1)}${last}`);
     // Signed with the server's key, but by a clock three hours ago: expired.
     const old = new AttachmentLinks(TEST_JWT_SECRET, 3600, () => Date.now() - 3 * 3600_000);
     const later = url.replace(/exp=(\d+)/, (_m, exp: string) => `exp=${Number(exp) + 3600}`);

@@ -4,12 +4,16 @@ import type { AnswerClaim, AnswerJobStore, AnswerOutcome, AnswerResult } from ".
 import { appendWithin } from "./append.js";
 import { lockConversation } from "./conversation-lock.js";
 import { loadConversation } from "./conversation-query.js";
+import * as lease from "./lease-claim.js";
 import type { Executor, SqlContext } from "./schema.js";
 
 // The durable automatic-answer queue: one row per conversation with an answer pending. A claim
 // is a lease with a token of its own; finishing a job checks the token under the conversation
 // lock, so a worker whose lease ran out (or whose job was cancelled) can never store an answer,
 // and a conversation gets exactly one answer per turn however many processes run.
+
+// Jobs are keyed by conversation: no id to break ties between equally due ones.
+const QUEUE: lease.LeaseQueue = { table: "ai_jobs", due: "due_at", tieBreakById: false };
 
 const NOTHING: AnswerResult = {
   applied: false,
@@ -47,16 +51,9 @@ export class SqlAnswerJobStore implements AnswerJobStore {
   async claimDue(now: number, limit: number, leaseMs: number): Promise<AnswerClaim[]> {
     if (limit <= 0) return [];
     return this.ctx.db.transaction().execute(async (trx) => {
-      const due = await trx
-        .selectFrom("ai_jobs")
+      const due = await lease
+        .dueForClaim(trx, this.ctx.dialect, QUEUE, now, limit)
         .select(["conversation_id", "attempts"])
-        .where("due_at", "<=", now)
-        .where((eb) => eb.or([eb("locked_until", "is", null), eb("locked_until", "<", now)]))
-        .orderBy("due_at")
-        .limit(limit)
-        // As the outbox: PostgreSQL skips rows another worker is claiming right now; SQLite's
-        // transaction holds the only write lock.
-        .$if(this.ctx.dialect === "postgres", (q) => q.forUpdate().skipLocked())
         .execute();
       const claims: AnswerClaim[] = [];
       for (const row of due) {
@@ -77,28 +74,8 @@ export class SqlAnswerJobStore implements AnswerJobStore {
     });
   }
 
-  async nextDueAt(): Promise<number | undefined> {
-    const row = await this.ctx.db
-      .selectFrom("ai_jobs")
-      .select((eb) =>
-        eb.fn
-          .min(
-            eb
-              .case()
-              .when(
-                eb.and([
-                  eb("locked_until", "is not", null),
-                  eb("locked_until", ">=", eb.ref("due_at")),
-                ]),
-              )
-              .then(eb("locked_until", "+", 1))
-              .else(eb.ref("due_at"))
-              .end(),
-          )
-          .as("due"),
-      )
-      .executeTakeFirst();
-    return row?.due ?? undefined;
+  nextDueAt(): Promise<number | undefined> {
+    return lease.nextClaimableAt(this.ctx.db, QUEUE);
   }
 
   complete(claim: AnswerClaim, outcome: AnswerOutcome): Promise<AnswerResult> {

@@ -1,12 +1,15 @@
 import type { Message, PlatformFileRef } from "../../domain/types.js";
 import type { AttachmentRecord, AttachmentStore, MediaJob } from "../store.js";
 import { toAttachment } from "./attachment-rows.js";
+import * as lease from "./lease-claim.js";
 import { findMessage } from "./message-query.js";
 import type { SqlContext } from "./schema.js";
 
 // Attachments after their message was stored: serving needs the owner, the download job moves a
 // file from `pending` to `stored` or `unavailable`. Jobs are leased exactly like the outbox, so
 // several processes share them and a crashed one's downloads are taken over.
+
+const QUEUE: lease.LeaseQueue = { table: "media_jobs", due: "next_attempt_at", tieBreakById: true };
 
 export class SqlAttachmentStore implements AttachmentStore {
   constructor(private readonly ctx: SqlContext) {}
@@ -42,27 +45,17 @@ export class SqlAttachmentStore implements AttachmentStore {
   async claimDue(now: number, limit: number, leaseMs: number): Promise<MediaJob[]> {
     if (limit <= 0) return [];
     return this.ctx.db.transaction().execute(async (trx) => {
-      const due = await trx
-        .selectFrom("media_jobs")
+      const due = await lease
+        .dueForClaim(trx, this.ctx.dialect, QUEUE, now, limit)
         .select(["id", "attachment_id", "channel_id", "attempts"])
-        .where("next_attempt_at", "<=", now)
-        .where((eb) => eb.or([eb("locked_until", "is", null), eb("locked_until", "<", now)]))
-        .orderBy("next_attempt_at")
-        .orderBy("id")
-        .limit(limit)
-        // As in the outbox: PostgreSQL skips rows another worker is claiming right now.
-        .$if(this.ctx.dialect === "postgres", (q) => q.forUpdate().skipLocked())
         .execute();
       if (due.length === 0) return [];
-      await trx
-        .updateTable("media_jobs")
-        .set({ locked_until: now + leaseMs })
-        .where(
-          "id",
-          "in",
-          due.map((r) => r.id),
-        )
-        .execute();
+      await lease.leaseRows(
+        trx,
+        "media_jobs",
+        due.map((r) => r.id),
+        now + leaseMs,
+      );
       return due.map((r) => ({
         id: r.id,
         attachmentId: r.attachment_id,
@@ -72,42 +65,13 @@ export class SqlAttachmentStore implements AttachmentStore {
     });
   }
 
-  async markRetry(jobId: number, nextAttemptAt: number, error: string): Promise<void> {
-    await this.ctx.db
-      .updateTable("media_jobs")
-      .set((eb) => ({
-        attempts: eb("attempts", "+", 1),
-        next_attempt_at: nextAttemptAt,
-        locked_until: null,
-        last_error: error,
-      }))
-      .where("id", "=", jobId)
-      .execute();
+  markRetry(jobId: number, nextAttemptAt: number, error: string): Promise<void> {
+    return lease.releaseForRetry(this.ctx.db, "media_jobs", jobId, nextAttemptAt, error);
   }
 
   /** The earliest moment a job can be claimed (just after a lease, while one is held). */
-  async nextDueAt(): Promise<number | undefined> {
-    const row = await this.ctx.db
-      .selectFrom("media_jobs")
-      .select((eb) =>
-        eb.fn
-          .min(
-            eb
-              .case()
-              .when(
-                eb.and([
-                  eb("locked_until", "is not", null),
-                  eb("locked_until", ">=", eb.ref("next_attempt_at")),
-                ]),
-              )
-              .then(eb("locked_until", "+", 1))
-              .else(eb.ref("next_attempt_at"))
-              .end(),
-          )
-          .as("due"),
-      )
-      .executeTakeFirst();
-    return row?.due ?? undefined;
+  nextDueAt(): Promise<number | undefined> {
+    return lease.nextClaimableAt(this.ctx.db, QUEUE);
   }
 
   /**

@@ -2,12 +2,15 @@ import type { DeliveryStatus, Message } from "../../domain/types.js";
 import { NotFoundError } from "../../errors.js";
 import type { OutboxJob, OutboxStore } from "../store.js";
 import { attachmentsOf } from "./attachment-rows.js";
+import * as lease from "./lease-claim.js";
 import { loadMessage } from "./message-query.js";
 import type { Executor, SqlContext } from "./schema.js";
 
 // The delivery queue. A row is a pending send; it is deleted when its message ends `sent` or
 // `failed`, so every row seen here is pending. A claim is a lease (locked_until): a worker
 // that dies mid-send leaves the job to be claimed again when the lease runs out.
+
+const QUEUE: lease.LeaseQueue = { table: "outbox", due: "next_attempt_at", tieBreakById: true };
 
 async function loadJobs(trx: Executor, ids: number[]): Promise<OutboxJob[]> {
   const rows = await trx
@@ -52,25 +55,13 @@ export class SqlOutboxStore implements OutboxStore {
   async claimDue(now: number, limit: number, leaseMs: number): Promise<OutboxJob[]> {
     if (limit <= 0) return [];
     return this.ctx.db.transaction().execute(async (trx) => {
-      const due = await trx
-        .selectFrom("outbox")
+      const due = await lease
+        .dueForClaim(trx, this.ctx.dialect, QUEUE, now, limit)
         .select("id")
-        .where("next_attempt_at", "<=", now)
-        .where((eb) => eb.or([eb("locked_until", "is", null), eb("locked_until", "<", now)]))
-        .orderBy("next_attempt_at")
-        .orderBy("id")
-        .limit(limit)
-        // PostgreSQL: rows another worker is claiming right now are skipped, not waited for,
-        // and never handed out twice. SQLite: the transaction holds the only write lock.
-        .$if(this.ctx.dialect === "postgres", (q) => q.forUpdate().skipLocked())
         .execute();
       if (due.length === 0) return [];
       const ids = due.map((r) => r.id);
-      await trx
-        .updateTable("outbox")
-        .set({ locked_until: now + leaseMs })
-        .where("id", "in", ids)
-        .execute();
+      await lease.leaseRows(trx, "outbox", ids, now + leaseMs);
       return loadJobs(trx, ids);
     });
   }
@@ -83,46 +74,13 @@ export class SqlOutboxStore implements OutboxStore {
     return this.finish(jobId, "failed", error);
   }
 
-  async markRetry(jobId: number, nextAttemptAt: number, error: string): Promise<void> {
-    await this.ctx.db
-      .updateTable("outbox")
-      .set((eb) => ({
-        attempts: eb("attempts", "+", 1),
-        next_attempt_at: nextAttemptAt,
-        locked_until: null,
-        last_error: error,
-      }))
-      .where("id", "=", jobId)
-      .execute();
+  markRetry(jobId: number, nextAttemptAt: number, error: string): Promise<void> {
+    return lease.releaseForRetry(this.ctx.db, "outbox", jobId, nextAttemptAt, error);
   }
 
-  /**
-   * The earliest time a pending job can be claimed: its next attempt, or, while it is leased,
-   * just after the lease. Counting leased jobs as due "now" would make an idle worker spin
-   * while another one is still sending.
-   */
-  async nextDueAt(): Promise<number | undefined> {
-    const row = await this.ctx.db
-      .selectFrom("outbox")
-      .select((eb) =>
-        eb.fn
-          .min(
-            eb
-              .case()
-              .when(
-                eb.and([
-                  eb("locked_until", "is not", null),
-                  eb("locked_until", ">=", eb.ref("next_attempt_at")),
-                ]),
-              )
-              .then(eb("locked_until", "+", 1))
-              .else(eb.ref("next_attempt_at"))
-              .end(),
-          )
-          .as("due"),
-      )
-      .executeTakeFirst();
-    return row?.due ?? undefined;
+  /** The earliest time a pending job can be claimed (just after its lease, while one is held). */
+  nextDueAt(): Promise<number | undefined> {
+    return lease.nextClaimableAt(this.ctx.db, QUEUE);
   }
 
   async markStep(jobId: number, step: number): Promise<void> {

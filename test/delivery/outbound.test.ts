@@ -17,6 +17,7 @@ import {
   privateMessage,
   startFakes,
   startPlatformServer,
+  startTelegramSuite,
   type TelegramChannel,
   telegramUser,
 } from "../platforms/support.js";
@@ -38,10 +39,7 @@ describe("outbound delivery through the server", () => {
   let channel: TelegramChannel;
 
   before(async () => {
-    fakes = await startFakes();
-    server = await startPlatformServer(fakes);
-    owner = await registerUser(server);
-    channel = await connectTelegram(server, fakes, owner);
+    ({ fakes, server, owner, channel } = await startTelegramSuite());
   });
   after(async () => {
     await server.close();

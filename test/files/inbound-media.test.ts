@@ -17,6 +17,7 @@ import {
   privateMessage,
   startFakes,
   startPlatformServer,
+  startTelegramSuite,
   type TelegramChannel,
   telegramUser,
 } from "../platforms/support.js";
@@ -53,10 +54,7 @@ describe("inbound media", () => {
   let list: WsClient;
 
   before(async () => {
-    fakes = await startFakes();
-    server = await startPlatformServer(fakes);
-    owner = await registerUser(server);
-    channel = await connectTelegram(server, fakes, owner);
+    ({ fakes, server, owner, channel } = await startTelegramSuite());
     list = await openList(server, owner);
   });
   after(async () => {

@@ -16,7 +16,6 @@ import {
 import { WsClient } from "../helpers/ws-client.js";
 import {
   connectInstagram,
-  connectTelegram,
   eventually,
   instagramBody,
   openList,
@@ -27,6 +26,7 @@ import {
   privateMessage,
   startFakes,
   startPlatformServer,
+  startTelegramSuite,
   type TelegramChannel,
   telegramUser,
 } from "../platforms/support.js";
@@ -71,10 +71,7 @@ describe("outbound media", () => {
   let chatId: number;
 
   before(async () => {
-    fakes = await startFakes();
-    server = await startPlatformServer(fakes);
-    owner = await registerUser(server);
-    channel = await connectTelegram(server, fakes, owner);
+    ({ fakes, server, owner, channel } = await startTelegramSuite());
     const from = telegramUser({ first_name: "Upload", last_name: "Target" });
     chatId = from.id;
     await postTelegram(server, channel.id, channel.secret, privateMessage(from, { text: "hi" }));

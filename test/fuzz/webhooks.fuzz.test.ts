@@ -2,17 +2,15 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { hubSignature } from "../helpers/fake-instagram.js";
-import { registerUser, type TestServer, type TestUser } from "../helpers/server.js";
+import type { TestServer, TestUser } from "../helpers/server.js";
 import {
   APP_SECRET,
   connectInstagram,
-  connectTelegram,
   type Platforms,
   postInstagram,
   postTelegram,
   privateMessage,
-  startFakes,
-  startPlatformServer,
+  startTelegramSuite,
   type TelegramChannel,
   telegramUser,
 } from "../platforms/support.js";
@@ -72,10 +70,7 @@ describe("fuzzed webhooks", () => {
   let accountId: string;
 
   before(async () => {
-    fakes = await startFakes();
-    server = await startPlatformServer(fakes);
-    owner = await registerUser(server);
-    telegram = await connectTelegram(server, fakes, owner);
+    ({ fakes, server, owner, channel: telegram } = await startTelegramSuite());
     accountId = (await connectInstagram(server, owner)).accountId;
     // One real conversation, so "nothing changes" covers an existing one too.
     const res = await postTelegram(

@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import type { Message, Update, User } from "grammy/types";
 import { FakeInstagram, hubSignature, INSTAGRAM_VERSION } from "../helpers/fake-instagram.js";
 import { botToken, FakeTelegram } from "../helpers/fake-telegram.js";
-import { api, startServer, type TestServer, type TestUser } from "../helpers/server.js";
+import {
+  api,
+  registerUser,
+  startServer,
+  type TestServer,
+  type TestUser,
+} from "../helpers/server.js";
 import { WsClient } from "../helpers/ws-client.js";
 
 // Shared set-up of the platform suites: a real server with the platform runtime, pointed at
@@ -57,6 +63,18 @@ export interface TelegramChannel {
 }
 
 /** Connects a new bot over the API, as a user would. */
+/**
+ * The usual start of a platform suite: the fakes, a server talking to them, an owner and one
+ * Telegram bot of theirs connected by webhook.
+ */
+export async function startTelegramSuite() {
+  const fakes = await startFakes();
+  const server = await startPlatformServer(fakes);
+  const owner = await registerUser(server);
+  const channel = await connectTelegram(server, fakes, owner);
+  return { fakes, server, owner, channel };
+}
+
 export async function connectTelegram(
   server: TestServer,
   fakes: Platforms,

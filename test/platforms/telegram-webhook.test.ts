@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { PHOTO_BYTES } from "../helpers/fake-telegram.js";
-import { registerUser, type TestServer, type TestUser } from "../helpers/server.js";
+import type { TestServer, TestUser } from "../helpers/server.js";
 import { WsClient } from "../helpers/ws-client.js";
 import {
   connectTelegram,
@@ -12,8 +12,7 @@ import {
   type Platforms,
   postTelegram,
   privateMessage,
-  startFakes,
-  startPlatformServer,
+  startTelegramSuite,
   type TelegramChannel,
   telegramUser,
 } from "./support.js";
@@ -25,10 +24,7 @@ describe("telegram webhook", () => {
   let channel: TelegramChannel;
 
   before(async () => {
-    fakes = await startFakes();
-    server = await startPlatformServer(fakes);
-    owner = await registerUser(server);
-    channel = await connectTelegram(server, fakes, owner);
+    ({ fakes, server, owner, channel } = await startTelegramSuite());
   });
   after(async () => {
     await server.close();

@@ -40,7 +40,11 @@ export function AttachmentItem({ attachment }: { attachment: AttachmentView }) {
       </span>
     );
   }
-  if (!url) return <span class="attachment-file">{label}</span>;
+  if (!url) {
+    // The platform would not hand the file over (too big for a bot, say): say so plainly.
+    const what = attachment.file_name ? `${label} "${attachment.file_name}"` : label;
+    return <span class="attachment-missing">{what}: the file could not be fetched</span>;
+  }
   if (kind === "photo" || kind === "sticker" || kind === "animation") {
     if (attachment.mime_type?.startsWith("video/")) {
       return <video class="attachment-media" src={url} controls muted loop aria-label={label} />;

@@ -155,6 +155,15 @@ if (browserAvailable()) {
         await map.getAttribute("href"),
         "https://www.openstreetmap.org/?mlat=52.52&mlon=13.405#map=16/52.52/13.405",
       );
+      // A file Telegram will not hand to a bot (over 20 MB) says so once the fetch is refused.
+      env.telegram.addFile("too-big", SAMPLES.pdf, { tooBig: true });
+      env.telegram.pushUpdate(
+        token,
+        messageUpdate(lena, {
+          document: { file_id: "too-big", file_unique_id: "tb", file_name: "scan.pdf" },
+        }),
+      );
+      await visible(messageLog(page).getByText('File "scan.pdf": the file could not be fetched'));
       // A caption-less file shows the file, not its "[document]" label.
       assert.equal(await messageLog(page).getByText("[document]").count(), 0);
     });

@@ -1,10 +1,12 @@
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from "pino";
 
-const SECRET_PARAMS = new Set(["token", "access_token"]);
+// `sig` signs attachment and avatar links: whoever holds one can open the file until it
+// expires, so it is as secret as a token.
+const SECRET_PARAMS = new Set(["token", "access_token", "sig"]);
 
 /**
- * Removes the values of `token=` and `access_token=` from a URL, so socket tokens never reach
- * the logs. Names are decoded as the server decodes them (`%74oken=` is `token=` to
+ * Removes the values of `token=`, `access_token=` and `sig=` from a URL, so socket tokens and
+ * signed links never reach the logs. Names are decoded as the server decodes them (`%74oken=` is `token=` to
  * URLSearchParams), otherwise an encoded name would authenticate and still be logged.
  */
 export function redactUrl(url: string): string {

@@ -34,6 +34,10 @@ describe("redactUrl", () => {
     ["/ws/chat/c_1/?after_seq=5&token=abc", "/ws/chat/c_1/?after_seq=5&token=[redacted]"],
     ["/ws/chat/c_1/?token=abc&after_seq=5", "/ws/chat/c_1/?token=[redacted]&after_seq=5"],
     ["/a?access_token=abc&x=1", "/a?access_token=[redacted]&x=1"],
+    [
+      "/api/attachments/a_1/?exp=1733055600&sig=3f9c",
+      "/api/attachments/a_1/?exp=1733055600&sig=[redacted]",
+    ],
     ["/a?TOKEN=abc", "/a?TOKEN=[redacted]"],
     ["/a?token=abc&token=def", "/a?token=[redacted]&token=[redacted]"],
     ["/a?token=abc#frag", "/a?token=[redacted]#frag"],

@@ -54,6 +54,8 @@ export interface ChatState {
 
 /** The content limit of protocol.md section 4, after trimming. */
 export const MAX_CONTENT_LENGTH = 4096;
+/** The server's limit on a file's caption: Telegram takes at most 1024 characters. */
+export const MAX_CAPTION_LENGTH = 1024;
 const OLDER_PAGE = 50;
 const MAX_PAGE = 100;
 const REST_PAGE = 100;
@@ -180,12 +182,12 @@ export class ChatSession {
    */
   sendFile(file: Blob, options: { name?: string; caption?: string } = {}): Promise<MessageView> {
     const caption = options.caption?.trim() ?? "";
-    if (caption.length > MAX_CONTENT_LENGTH) {
+    if (caption.length > MAX_CAPTION_LENGTH) {
       return Promise.reject(
         new ApiError(
           400,
           "invalid_message",
-          `caption must be at most ${MAX_CONTENT_LENGTH} characters`,
+          `caption must be at most ${MAX_CAPTION_LENGTH} characters`,
         ),
       );
     }

@@ -3,6 +3,7 @@
 export {
   ChatSession,
   type ChatState,
+  MAX_CAPTION_LENGTH,
   MAX_CONTENT_LENGTH,
   type PendingFile,
   type PendingMessage,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
-import { ApiError, type MessageView } from "../../client/index.js";
+import { ApiError, MAX_CAPTION_LENGTH, type MessageView } from "../../client/index.js";
 import {
   ingest,
   registerUser,
@@ -116,6 +116,17 @@ describe("SDK file upload", () => {
       page.messages.map((m: MessageView) => m.content),
       ["hello"],
     );
+  });
+
+  it("refuses a caption over the server's 1024 characters before uploading", async () => {
+    const { chat } = await openChat();
+    const blob = new Blob([PNG], { type: "image/png" });
+    const refused = await chat
+      .sendFile(blob, { name: "dot.png", caption: "x".repeat(MAX_CAPTION_LENGTH + 1) })
+      .catch((e: unknown) => e);
+    assert.ok(refused instanceof ApiError);
+    assert.equal(refused.code, "invalid_message");
+    assert.equal(chat.getSnapshot().pending.length, 0);
   });
 
   it("refuses an empty file before uploading", async () => {

@@ -19,4 +19,10 @@ export type {
   Platform,
   UserView,
 } from "../../client/index.js";
-export { ApiError, browserTokenStorage, FikoClient } from "../../client/index.js";
+export {
+  ApiError,
+  browserTokenStorage,
+  FikoClient,
+  MAX_CAPTION_LENGTH,
+  MAX_CONTENT_LENGTH,
+} from "../../client/index.js";

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { ChatSession } from "../sdk.js";
+import { type ChatSession, MAX_CAPTION_LENGTH, MAX_CONTENT_LENGTH } from "../sdk.js";
 import { LocalFile } from "./local-file.js";
 
 const TYPING_REFRESH_MS = 3000;
@@ -129,7 +129,7 @@ export function Composer({
         placeholder={staged ? "Add a caption…" : "Write a reply…"}
         title="Enter sends, Shift+Enter starts a new line"
         rows={1}
-        maxLength={4096}
+        maxLength={staged ? MAX_CAPTION_LENGTH : MAX_CONTENT_LENGTH}
         value={text}
         onInput={(event) => typed(event.currentTarget.value)}
         onPaste={pasted}

@@ -84,23 +84,17 @@ export class RestApi {
    * The same `client_id` again answers the stored message. Over the server's upload limit the
    * error is `413` with code `too_large`; an empty file is a `400`.
    */
-  async sendFile(
+  sendFile(
     id: string,
     file: UploadFile,
     fields: { content?: string; client_id?: string } = {},
     onProgress?: (progress: UploadProgress) => void,
   ): Promise<MessageView> {
-    const { baseUrl, fetch, tokens } = this.deps;
+    const { baseUrl, fetch } = this.deps;
     const url = `${baseUrl}/api/conversations/${encodeURIComponent(id)}/messages/`;
-    const upload = (token: string) =>
-      uploadForm<MessageView>(fetch, url, token, fields, file, onProgress);
-    const token = await tokens.accessToken();
-    try {
-      return await upload(token);
-    } catch (err) {
-      if (!(err instanceof ApiError) || err.status !== 401) throw err;
-      return upload(await tokens.rejected(token));
-    }
+    return this.withToken((token) =>
+      uploadForm<MessageView>(fetch, url, token, fields, file, onProgress),
+    );
   }
 
   /** Marks the conversation read. */
@@ -149,20 +143,27 @@ export class RestApi {
     return this.call("PUT", "/api/ai/settings/", { body: patch });
   }
 
-  private async call<T>(
+  private call<T>(
     method: string,
     path: string,
     options: { body?: unknown; query?: Query } = {},
   ): Promise<T> {
-    const { baseUrl, fetch, tokens } = this.deps;
+    const { baseUrl, fetch } = this.deps;
+    return this.withToken((token) =>
+      requestJson<T>(fetch, baseUrl, method, path, { ...options, token }),
+    );
+  }
+
+  /** Runs `request` with the access token; a 401 refreshes it and runs the request once more. */
+  private async withToken<T>(request: (token: string) => Promise<T>): Promise<T> {
+    const { tokens } = this.deps;
     const token = await tokens.accessToken();
     try {
-      return await requestJson<T>(fetch, baseUrl, method, path, { ...options, token });
+      return await request(token);
     } catch (err) {
       if (!(err instanceof ApiError) || err.status !== 401) throw err;
       // Once: a second 401 with a fresh token is the answer, not a stale token.
-      const fresh = await tokens.rejected(token);
-      return requestJson<T>(fetch, baseUrl, method, path, { ...options, token: fresh });
+      return request(await tokens.rejected(token));
     }
   }
 }

@@ -27,15 +27,7 @@ export async function requestJson<T>(
   } catch (err) {
     throw new ApiError(0, "network_error", "The server could not be reached", { cause: err });
   }
-  const text = await response.text();
-  let body: unknown = null;
-  if (text) {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = text;
-    }
-  }
+  const body = parseBody(await response.text());
   if (!response.ok) throw ApiError.fromBody(response.status, body);
   return body as T;
 }
@@ -48,4 +40,14 @@ function queryString(query: Query | undefined): string {
   }
   const text = params.toString();
   return text ? `?${text}` : "";
+}
+
+/** An answer's body: its JSON, the text itself when it is not JSON, `null` when empty. */
+export function parseBody(text: string): unknown {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }

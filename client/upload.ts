@@ -1,5 +1,5 @@
 import { ApiError } from "./errors.js";
-import type { FetchLike } from "./http.js";
+import { type FetchLike, parseBody } from "./http.js";
 
 // The few members of the browser's XMLHttpRequest used here, so the SDK compiles without the
 // DOM library and runs in Node, where there is none.
@@ -96,13 +96,4 @@ function viaXhr<T>(
     request.onabort = request.onerror;
     request.send(form);
   });
-}
-
-function parseBody(text: string): unknown {
-  if (!text) return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }

@@ -83,6 +83,15 @@ function poster(servers: ServerProcess[], path: string, headers: Record<string, 
   return { post, agents };
 }
 
+/**
+ * `BENCH_PROFILE_DIR=dir`: every Fiko process writes a V8 CPU profile there when it stops
+ * (open it in Chrome's DevTools, or summarise it with `node bench/profile-summary.ts`).
+ */
+function profileArgs(): string[] {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  return dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : [];
+}
+
 /** Posts the first message of every customer, so the conversations exist before sockets open. */
 async function openConversations(post: Target["post"], customers: number): Promise<void> {
   await inParallel(customers, 8, async (customer) => {
@@ -166,7 +175,10 @@ export async function startFiko(
     for (let i = 0; i < (cluster?.processes ?? 1); i++) {
       const port = await freePort();
       ports.push(port);
-      const args = choice.dist ? ["dist/src/main.js"] : ["--import", "tsx", "src/main.ts"];
+      const args = [
+        ...profileArgs(),
+        ...(choice.dist ? ["dist/src/main.js"] : ["--import", "tsx", "src/main.ts"]),
+      ];
       const publicUrl = `http://127.0.0.1:${ports[0] ?? port}`;
       servers.push(
         await startProcess({

@@ -195,6 +195,41 @@ describeStores("ingest", ({ store }) => {
     );
   });
 
+  it("stores the messages of a batch whose transaction failed one by one, failing only the bad one", async () => {
+    const owner = await newOwner(store());
+    const channel = await newChannel(store(), owner.id);
+    const customerExternalId = unique("batch");
+    // Submitted at once: the writers are busy with the first ones, so the rest are stored
+    // together, the last of them referring to a channel that does not exist.
+    const good = Array.from({ length: 7 }, (_, i) =>
+      store().messages.ingest(
+        inbound(channel, { customerExternalId, externalMessageId: `g${i}`, content: `g${i}` }),
+      ),
+    );
+    const bad = store().messages.ingest(
+      inbound({ ...channel, id: unique("ch_missing") }, { customerExternalId }),
+    );
+    const stored = await Promise.all(good);
+    await assert.rejects(bad);
+
+    assert.equal(stored.filter((r) => r.duplicate).length, 0);
+    assert.deepEqual(
+      stored.map((r) => r.message.seq).sort((x, y) => x - y),
+      [1, 2, 3, 4, 5, 6, 7],
+    );
+    const conversationId = stored[0]?.conversation.id ?? "";
+    const page = await store().messages.recent(conversationId, 50);
+    assert.deepEqual(page.messages.map((m) => m.content).sort(), [
+      "g0",
+      "g1",
+      "g2",
+      "g3",
+      "g4",
+      "g5",
+      "g6",
+    ]);
+  });
+
   it("reopens a closed conversation as support_active", async () => {
     const owner = await newOwner(store());
     const channel = await newChannel(store(), owner.id);

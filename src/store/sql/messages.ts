@@ -8,7 +8,8 @@ import type {
   NewOutgoingMessage,
 } from "../store.js";
 import { append } from "./append.js";
-import { ingest } from "./ingest.js";
+import { GroupCommit } from "./group-commit.js";
+import { type IngestRequest, ingest, ingestBatch } from "./ingest.js";
 import { findMessage, type MessageRow, selectMessages, toMessages } from "./message-query.js";
 import { arg, PreparedQuery } from "./prepared-query.js";
 import type { SqlContext } from "./schema.js";
@@ -21,11 +22,26 @@ const newest = new PreparedQuery((db) =>
     .limit(arg<number>(1)),
 );
 
+// Customer messages arriving while others are being stored are stored together (group commit).
+// SQLite has one writer, so one batch at a time; PostgreSQL overlaps a few, each on its own
+// pooled connection (the pool holds ten).
+const MAX_INGEST_BATCH = 64;
+const INGEST_CONCURRENCY = { sqlite: 1, postgres: 4 } as const;
+
 export class SqlMessageStore implements MessageStore {
-  constructor(private readonly ctx: SqlContext) {}
+  private readonly ingests: GroupCommit<IngestRequest, IngestResult>;
+
+  constructor(private readonly ctx: SqlContext) {
+    this.ingests = new GroupCommit({
+      runOne: (request) => ingest(ctx, request),
+      runBatch: (requests) => ingestBatch(ctx, requests),
+      maxBatch: MAX_INGEST_BATCH,
+      concurrency: INGEST_CONCURRENCY[ctx.dialect],
+    });
+  }
 
   ingest(inbound: InboundMessage, answers?: AnswerScheduling): Promise<IngestResult> {
-    return ingest(this.ctx, inbound, answers);
+    return this.ingests.submit({ inbound, answers });
   }
 
   append(message: NewOutgoingMessage): Promise<AppendResult> {

@@ -1,0 +1,71 @@
+// Group commit: writes that arrive while earlier ones are being stored wait and are then stored
+// together, in one transaction. A lone write starts at once (no timer, no added delay); under
+// load the batches grow by themselves, and each commit (a WAL write on SQLite, a WAL flush on
+// PostgreSQL) serves many writes instead of one.
+
+interface Pending<I, R> {
+  item: I;
+  resolve: (value: R) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface GroupCommitOptions<I, R> {
+  /** Stores `items` in one transaction, all or none; one result per item, in the same order. */
+  runBatch: (items: I[]) => Promise<R[]>;
+  /** Stores one item in a transaction of its own. */
+  runOne: (item: I) => Promise<R>;
+  /** Most items in one transaction. */
+  maxBatch: number;
+  /** Batches in flight at once (1 where the database has a single writer). */
+  concurrency: number;
+}
+
+export class GroupCommit<I, R> {
+  private readonly queue: Pending<I, R>[] = [];
+  private running = 0;
+
+  constructor(private readonly options: GroupCommitOptions<I, R>) {}
+
+  submit(item: I): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      if (this.running < this.options.concurrency) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.running++;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.options.maxBatch);
+        await this.store(batch);
+      }
+    } finally {
+      this.running--;
+    }
+  }
+
+  private async store(batch: Pending<I, R>[]): Promise<void> {
+    if (batch.length === 1) {
+      const [only] = batch;
+      if (only) await this.options.runOne(only.item).then(only.resolve, only.reject);
+      return;
+    }
+    let results: R[];
+    try {
+      results = await this.options.runBatch(batch.map((p) => p.item));
+    } catch {
+      // One write failing (or the commit) rolled the whole batch back: each write is retried in
+      // a transaction of its own, so that only the failing one fails and the others are stored.
+      for (const pending of batch) {
+        await this.options.runOne(pending.item).then(pending.resolve, pending.reject);
+      }
+      return;
+    }
+    batch.forEach((pending, index) => {
+      const result = results[index];
+      if (result === undefined) pending.reject(new Error("Group commit lost a result"));
+      else pending.resolve(result);
+    });
+  }
+}

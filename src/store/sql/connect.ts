@@ -4,6 +4,7 @@ import BetterSqlite3 from "better-sqlite3";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { Database } from "./schema.js";
+import { startCheckpointer } from "./sqlite-checkpointer.js";
 import { FastSqliteDialect } from "./sqlite-dialect.js";
 
 export interface StoreLog {
@@ -16,16 +17,32 @@ function unicodeLower(value: unknown): unknown {
   return typeof value === "string" ? value.toLowerCase() : value;
 }
 
-export function openSqlite(path: string): Kysely<Database> {
-  if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
+export function openSqlite(path: string, log?: StoreLog): Kysely<Database> {
+  const inMemory = path === ":memory:";
+  if (!inMemory) mkdirSync(dirname(resolve(path)), { recursive: true });
   const database = new BetterSqlite3(path);
   database.pragma("journal_mode = WAL");
   database.pragma("synchronous = NORMAL"); // safe with WAL: a crash loses no committed data
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
   database.function("lower", { deterministic: true }, unicodeLower);
-  return new Kysely<Database>({ dialect: new FastSqliteDialect(database) });
+  if (inMemory) return new Kysely<Database>({ dialect: new FastSqliteDialect(database) });
+  // Checkpoints run off the server's thread (see sqlite-checkpointer.ts).
+  database.pragma("wal_autocheckpoint = 0");
+  const checkpointer = startCheckpointer(
+    path,
+    () => {
+      if (database.open) database.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
+    },
+    log,
+  );
+  return new Kysely<Database>({
+    dialect: new FastSqliteDialect(database, () => checkpointer.stop()),
+  });
 }
+
+/** SQLite's own default, restored if the checkpoint thread fails. */
+const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
 
 // int8 (bigint columns, COUNT) arrives as a string by default, to protect values beyond 2^53.
 // Ours are epoch milliseconds and counters, well inside that range. Set per pool, so other

@@ -42,7 +42,7 @@ export type SqlStoreOptions =
 export async function createSqlStore(options: SqlStoreOptions, log?: StoreLog): Promise<Store> {
   const ctx: SqlContext =
     "sqlitePath" in options
-      ? { db: openSqlite(options.sqlitePath), dialect: "sqlite" }
+      ? { db: openSqlite(options.sqlitePath, log), dialect: "sqlite" }
       : { db: openPostgres(options.databaseUrl, options.schema, log), dialect: "postgres" };
   const schema = "databaseUrl" in options ? options.schema : undefined;
   return new SqlStore(ctx, schema);

@@ -59,9 +59,17 @@ class CachingSqliteConnection implements DatabaseConnection {
 class CachingSqliteDriver extends SqliteDriver {
   private readonly connection: CachingSqliteConnection;
 
-  constructor(database: BetterSqlite3.Database) {
+  constructor(
+    database: BetterSqlite3.Database,
+    private readonly beforeClose: (() => Promise<void>) | undefined,
+  ) {
     super({ database });
     this.connection = new CachingSqliteConnection(database);
+  }
+
+  override async destroy(): Promise<void> {
+    await this.beforeClose?.();
+    await super.destroy();
   }
 
   override async acquireConnection(): Promise<DatabaseConnection> {
@@ -77,11 +85,15 @@ class CachingSqliteDriver extends SqliteDriver {
 
 /** SQLite for Kysely: BEGIN IMMEDIATE transactions and statements prepared once. */
 export class FastSqliteDialect extends SqliteDialect {
-  constructor(private readonly database: BetterSqlite3.Database) {
+  constructor(
+    private readonly database: BetterSqlite3.Database,
+    /** Runs when the store closes, before the connection does. */
+    private readonly beforeClose?: () => Promise<void>,
+  ) {
     super({ database });
   }
 
   override createDriver(): Driver {
-    return new CachingSqliteDriver(this.database);
+    return new CachingSqliteDriver(this.database, this.beforeClose);
   }
 }

@@ -34,19 +34,19 @@ const FRAME_TYPE = /^\{"type":"([a-z_]{1,40})"/;
 
 /** Counts a label set's child once, so that hot paths skip prom-client's label hashing. */
 class Children<T extends string> {
-  private readonly cache = new Map<string, { inc(): void }>();
+  private readonly cache = new Map<string, { inc(by?: number): void }>();
   constructor(
     private readonly counter: Counter<T>,
     private readonly label: T,
   ) {}
 
-  inc(value: string): void {
+  inc(value: string, by = 1): void {
     let child = this.cache.get(value);
     if (!child) {
       child = this.counter.labels({ [this.label]: value } as LabelValues<T>);
       this.cache.set(value, child);
     }
-    child.inc();
+    child.inc(by);
   }
 }
 
@@ -67,6 +67,8 @@ export class Metrics {
   private outboxPending: () => Promise<number> = async () => 0;
   private lastSentFrame = "";
   private lastSentType = "unknown";
+  /** Writes of `lastSentFrame` not yet added to the counter. */
+  private lastSentCount = 0;
   private busUp: () => Promise<boolean> = async () => true;
 
   constructor(options: { defaults?: boolean } = {}) {
@@ -103,6 +105,8 @@ export class Metrics {
       help: "Frames written to sockets, by server frame type",
       labelNames: ["type"],
       registers,
+      // Writes are counted in a plain number and added here, when the figures are read.
+      collect: () => this.addSentFrames(),
     });
     this.framesOut = new Children(framesOut, "type");
     this.stored = new Counter({
@@ -184,12 +188,21 @@ export class Metrics {
   }
 
   frameSent(frame: string): void {
-    // One event's frame is counted once per socket: the same string, parsed once.
+    // One event's frame goes to every socket of its conversation: the same string, so its type
+    // is read once and its writes are counted in a number, added to the counter (whose labels
+    // prom-client hashes on every increment) once per event or when the figures are read.
     if (frame !== this.lastSentFrame) {
+      this.addSentFrames();
       this.lastSentFrame = frame;
       this.lastSentType = FRAME_TYPE.exec(frame)?.[1] ?? "unknown";
     }
-    this.framesOut.inc(this.lastSentType);
+    this.lastSentCount++;
+  }
+
+  private addSentFrames(): void {
+    if (this.lastSentCount === 0) return;
+    this.framesOut.inc(this.lastSentType, this.lastSentCount);
+    this.lastSentCount = 0;
   }
 
   messageStored(type: string, source: string): void {

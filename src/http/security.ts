@@ -1,6 +1,6 @@
 import cors from "@fastify/cors";
-import helmet from "@fastify/helmet";
 import type { FastifyInstance } from "fastify";
+import { addSecurityHeaders } from "./security-headers.js";
 
 export interface SecurityOptions {
   /** Origins allowed besides the server's own; undefined: every origin. */
@@ -59,8 +59,7 @@ export async function registerSecurity(app: FastifyInstance, opts: SecurityOptio
     maxAge: 600,
   });
 
-  await app.register(helmet, {
-    global: true,
+  addSecurityHeaders(app, {
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {

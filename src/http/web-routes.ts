@@ -1,9 +1,9 @@
 import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import helmet from "@fastify/helmet";
 import fastifyStatic from "@fastify/static";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { addSecurityHeaders } from "./security-headers.js";
 
 // protocol.md section 12: the agent inbox at `/`, built by Vite into `dist/web`. Hashed files
 // under `/assets/` never change, so browsers may keep them for a year; `index.html` names the
@@ -44,7 +44,7 @@ export async function webRoutes(app: FastifyInstance, opts: WebRoutesOptions): P
 
   // Scoped to this plugin: the app's pages get a CSP that runs only this origin's scripts.
   // No upgrade-insecure-requests: a server reached over plain HTTP on a LAN must keep working.
-  await app.register(helmet, {
+  addSecurityHeaders(app, {
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {

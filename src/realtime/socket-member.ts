@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { WebSocket } from "ws";
 import { Close, type CloseCode, CloseReason } from "./close-codes.js";
-import { SharedFrame } from "./shared-frame.js";
+import { frameStream, SharedFrame } from "./shared-frame.js";
 
 // A socket that outgrows `maxBufferedBytes` of unsent data is too slow to keep up; dropping it
 // lets the client reconnect and resume with `after_seq` instead of the server buffering without
@@ -60,7 +60,9 @@ export class SocketMember {
       this.socket.send(frame);
       this.options.onSent?.(frame);
     } else {
-      this.socket.send(frame.bytes, SharedFrame.sendOptions);
+      const stream = frameStream(this.socket);
+      if (stream) stream.write(frame.wire);
+      else this.socket.send(frame.bytes, SharedFrame.sendOptions);
       this.options.onSent?.(frame.text);
     }
   }

@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
+import { namedStatementPool } from "./postgres-statements.js";
 import type { Database } from "./schema.js";
 import { startCheckpointer } from "./sqlite-checkpointer.js";
 import { FastSqliteDialect } from "./sqlite-dialect.js";
@@ -73,5 +74,5 @@ export function openPostgres(
   // An idle client losing its connection emits `error` on the pool; unhandled, it would end
   // the process. The next query gets a fresh connection.
   pool.on("error", (err) => log?.warn({ err }, "PostgreSQL idle client error"));
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: namedStatementPool(pool) }) });
 }

@@ -1,4 +1,5 @@
 import type { Compilable, CompiledQuery } from "kysely";
+import { nameStatement } from "./postgres-statements.js";
 import type { DialectName, Executor } from "./schema.js";
 
 // Building a Kysely query and compiling it to SQL cost more CPU than running it on the
@@ -34,6 +35,7 @@ export class PreparedQuery<A extends readonly unknown[], R> {
           : undefined,
       );
       compiled = { query, slots };
+      if (dialect === "postgres") nameStatement(query.sql);
       this.compiled.set(dialect, compiled);
     }
     return compiled;

@@ -34,7 +34,7 @@ function main(): void {
   const args = process.argv.slice(2);
   const topIndex = args.indexOf("--top");
   const top = topIndex >= 0 ? Number(args[topIndex + 1]) : 40;
-  const files = args.filter((a, i) => !a.startsWith("--") && i !== topIndex + 1);
+  const files = args.filter((a, i) => !a.startsWith("--") && (topIndex < 0 || i !== topIndex + 1));
   for (const file of files) {
     const profile = profileShape.parse(JSON.parse(readFileSync(file, "utf8")));
     const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));

@@ -3,7 +3,7 @@ import type { WebSocket } from "ws";
 import type { AccountService } from "../auth/account-service.js";
 import type { ChatService } from "../domain/chat-service.js";
 import { ID_PATTERN } from "../domain/ids.js";
-import { ForbiddenError } from "../errors.js";
+import { NotFoundError } from "../errors.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { serveSocket } from "./connection.js";
 import type { FrameRateLimit } from "./frame-rate-limit.js";
@@ -50,10 +50,14 @@ export function serveChatSocket(
     log: deps.log,
     logContext: { conversation: conversationId },
     open: async (member) => {
-      const { user, expiresAt } = await accounts.authenticate(token);
+      // An id that cannot exist is looked up as none, so it is refused like a missing one.
+      const lookup = ID_PATTERN.test(conversationId) ? conversationId : "";
+      const { user, expiresAt, conversation } = await accounts.authenticateWithConversation(
+        token,
+        lookup,
+      );
       await deps.admission?.admit(user.id, member.id);
-      if (!ID_PATTERN.test(conversationId)) throw new ForbiddenError();
-      const conversation = await chat.requireConversation(user.id, conversationId);
+      if (!conversation) throw new NotFoundError("Conversation not found");
       const afterSeq = parseAfterSeq(afterSeqParam);
       member.send(chatEstablishedFrame(conversationId, user.id));
       if (afterSeq === null) {
@@ -63,14 +67,20 @@ export function serveChatSocket(
       }
       // Join before reading the snapshot: frames stored meanwhile are held, none is missed.
       await gateway.joinConversation(conversationId, member);
+      // The customer was read with the conversation a moment ago: the snapshot reuses it.
+      const { customer } = conversation;
       if (afterSeq !== undefined && afterSeq !== null) {
-        const page = await chat.readMessages(conversationId, { afterSeq, limit: RESUME_LIMIT });
+        const page = await chat.readMessages(conversationId, {
+          afterSeq,
+          limit: RESUME_LIMIT,
+          customer,
+        });
         member.send(
           messagesFrame("recent_messages", page.messages, page.hasMore, { resumed: true }),
         );
         member.goLive(page.messages.at(-1)?.seq ?? Math.min(afterSeq, conversation.lastSeq));
       } else {
-        const page = await chat.readMessages(conversationId, { limit: RECENT_LIMIT });
+        const page = await chat.readMessages(conversationId, { limit: RECENT_LIMIT, customer });
         member.send(messagesFrame("recent_messages", page.messages, page.hasMore));
         member.goLive(page.messages.at(-1)?.seq ?? 0);
       }

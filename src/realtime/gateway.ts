@@ -87,8 +87,7 @@ export class Gateway {
         group.onEvent(event as ConversationEvent),
       );
       const ready = subscribed.then(async () => {
-        const conversation = await this.deps.store.conversations.findById(conversationId);
-        group.start(conversation?.lastSeq ?? 0);
+        group.start((await this.deps.store.conversations.lastSeq(conversationId)) ?? 0);
       });
       entry = { group, ready, unsubscribe: subscribed };
       this.conversations.set(conversationId, entry);

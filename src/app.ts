@@ -25,6 +25,7 @@ import type { Gateway } from "./realtime/gateway.js";
 import { serveListSocket } from "./realtime/list-socket.js";
 import { MAX_FRAME_BYTES } from "./realtime/protocol.js";
 import { SocketAdmission } from "./realtime/socket-admission.js";
+import { DEFAULT_MAX_BUFFERED_BYTES } from "./realtime/socket-member.js";
 import { SocketServer } from "./realtime/socket-server.js";
 import type { Store } from "./store/store.js";
 
@@ -147,7 +148,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     rateLimit: deps.rateLimit,
     admission: new SocketAdmission(deps.limits),
     metrics: deps.metrics,
-    maxBufferedBytes: ops.maxBufferedBytes,
+    memberOptions: {
+      maxBufferedBytes: ops.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
+      onSent: (frame: string) => deps.metrics.frameSent(frame),
+    },
     log: deps.log,
   };
   // Upgrades never reach the routes below: they are taken from the HTTP server's own event.

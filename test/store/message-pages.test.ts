@@ -55,6 +55,10 @@ describeStores("message pages", ({ store }) => {
     assert.equal((await store().messages.recent(conversationId, 10)).hasMore, false);
     assert.equal((await store().messages.recent(conversationId, 9)).hasMore, true);
     assert.deepEqual(await store().messages.recent("c_none", 10), { messages: [], hasMore: false });
+    // A page shows each message exactly as it is read alone, field for field.
+    for (const message of (await store().messages.recent(conversationId, 10)).messages) {
+      assert.deepEqual(message, await store().messages.findById(message.id));
+    }
   });
 
   it("after: messages following a seq, oldest first", async () => {
@@ -112,6 +116,9 @@ describeStores("message pages", ({ store }) => {
     assert.ok(conversation);
     assert.deepEqual(await store().messages.recent(id, 10, conversation.customer), recent);
     assert.deepEqual(recent.messages[0]?.customer, conversation.customer);
+    for (const message of recent.messages) {
+      assert.deepEqual(message, await store().messages.findById(message.id));
+    }
   });
 
   it("reads a user with their own conversation in one; another's or a missing one is none", async () => {

@@ -12,9 +12,11 @@ import { ingest } from "./ingest.js";
 import { findMessage, type PageRow, selectPageMessages, toPageMessages } from "./message-query.js";
 import { arg, PreparedQuery } from "./prepared-query.js";
 import type { SqlContext } from "./schema.js";
+import { sqliteFollowing, sqliteNewest, sqlitePreceding } from "./sqlite-pages.js";
 
 // The snapshot of every chat socket's handshake (`newest`), its resume (`following`) and the
-// pages back (`preceding`), compiled once.
+// pages back (`preceding`), compiled once (PostgreSQL; SQLite reads them as JSON, see
+// sqlite-pages.ts).
 const newest = new PreparedQuery((db) =>
   selectPageMessages(db)
     .where("m.conversation_id", "=", arg<string>(0))
@@ -80,7 +82,10 @@ export class SqlMessageStore implements MessageStore {
 
   async recent(conversationId: string, limit: number, customer?: Customer): Promise<MessagePage> {
     const { db, dialect } = this.ctx;
-    const rows = await newest.execute(db, dialect, conversationId, limit + 1);
+    const rows =
+      dialect === "sqlite"
+        ? await sqliteNewest(db, conversationId, limit + 1)
+        : await newest.execute(db, dialect, conversationId, limit + 1);
     return this.newestFirstPage(conversationId, rows, limit, customer);
   }
 
@@ -91,7 +96,10 @@ export class SqlMessageStore implements MessageStore {
     customer?: Customer,
   ): Promise<MessagePage> {
     const { db, dialect } = this.ctx;
-    const rows = await following.execute(db, dialect, conversationId, afterSeq, limit + 1);
+    const rows =
+      dialect === "sqlite"
+        ? await sqliteFollowing(db, conversationId, afterSeq, limit + 1)
+        : await following.execute(db, dialect, conversationId, afterSeq, limit + 1);
     const hasMore = rows.length > limit;
     const page = hasMore ? rows.slice(0, limit) : rows;
     return {
@@ -107,7 +115,10 @@ export class SqlMessageStore implements MessageStore {
     customer?: Customer,
   ): Promise<MessagePage> {
     const { db, dialect } = this.ctx;
-    const rows = await preceding.execute(db, dialect, conversationId, beforeSeq, limit + 1);
+    const rows =
+      dialect === "sqlite"
+        ? await sqlitePreceding(db, conversationId, beforeSeq, limit + 1)
+        : await preceding.execute(db, dialect, conversationId, beforeSeq, limit + 1);
     return this.newestFirstPage(conversationId, rows, limit, customer);
   }
 

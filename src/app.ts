@@ -163,6 +163,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         serveChatSocket(socket, conversationId, query, socketDeps),
       conversations: (socket, query) => serveListSocket(socket, query, socketDeps),
     },
+    log: deps.log,
   });
   app.decorate("websocketServer", sockets.wss);
   app.addHook("preClose", (done) => {

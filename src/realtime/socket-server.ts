@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
+import type { Logger } from "pino";
 import { type WebSocket, WebSocketServer } from "ws";
 import { Close, CloseReason } from "./close-codes.js";
 import { socketRoute } from "./socket-routes.js";
@@ -15,6 +16,7 @@ export interface SocketServerOptions {
   /** The origin policy of protocol.md section 9; a refused upgrade is answered 403. */
   originAllowed: (origin: string | undefined, host: string | undefined) => boolean;
   handlers: SocketHandlers;
+  log: Logger;
 }
 
 const MALFORMED_BODY = JSON.stringify({ error: "Malformed URL", code: "invalid" });
@@ -57,12 +59,14 @@ export class SocketServer {
         return;
       case "chat":
         this.wss.handleUpgrade(req, socket, head, (ws) =>
-          handlers.chat(ws, route.conversationId, new URLSearchParams(route.query)),
+          this.guarded(ws, () =>
+            handlers.chat(ws, route.conversationId, new URLSearchParams(route.query)),
+          ),
         );
         return;
       case "conversations":
         this.wss.handleUpgrade(req, socket, head, (ws) =>
-          handlers.conversations(ws, new URLSearchParams(route.query)),
+          this.guarded(ws, () => handlers.conversations(ws, new URLSearchParams(route.query))),
         );
         return;
       case "other":
@@ -71,6 +75,16 @@ export class SocketServer {
         return;
     }
   };
+
+  /** A handler that throws loses its socket, never the process (this runs in an event). */
+  private guarded(ws: WebSocket, serve: () => void): void {
+    try {
+      serve();
+    } catch (err) {
+      this.options.log.error({ err }, "socket setup failed");
+      ws.terminate();
+    }
+  }
 
   /**
    * Stops taking upgrades; sockets still open (opened while draining) go with 1001. Does not

@@ -1,6 +1,6 @@
-import websocket from "@fastify/websocket";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
 import type { Logger } from "pino";
+import type { WebSocketServer } from "ws";
 import type { AccountService } from "./auth/account-service.js";
 import type { Bus } from "./bus/bus.js";
 import type { ChatService } from "./domain/chat-service.js";
@@ -25,7 +25,16 @@ import type { Gateway } from "./realtime/gateway.js";
 import { serveListSocket } from "./realtime/list-socket.js";
 import { MAX_FRAME_BYTES } from "./realtime/protocol.js";
 import { SocketAdmission } from "./realtime/socket-admission.js";
+import { DEFAULT_MAX_BUFFERED_BYTES } from "./realtime/socket-member.js";
+import { SocketServer } from "./realtime/socket-server.js";
 import type { Store } from "./store/store.js";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** The chat and list sockets' server (its `clients` are every open socket). */
+    websocketServer: WebSocketServer;
+  }
+}
 
 /** The long-lived parts of a server, built by `createServer`. */
 export interface Components {
@@ -100,19 +109,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   };
   await registerSecurity(app, security);
   app.decorateRequest("user", null);
-  // A frame over the limit closes the socket with 1009 (done by `ws` itself).
-  // An upgrade from an origin that is not allowed is answered 403 by `ws` itself.
-  const originAllowed = originPolicy(security);
-  await app.register(websocket, {
-    options: {
-      maxPayload: MAX_FRAME_BYTES,
-      verifyClient: (info, callback) => {
-        const origin = info.req.headers.origin;
-        if (originAllowed(origin, info.req.headers.host)) return callback(true);
-        callback(false, 403, "Origin not allowed");
-      },
-    },
-  });
 
   const guard = requireUser(deps.accounts, deps.limits);
   await app.register(healthRoutes, {
@@ -152,19 +148,28 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     rateLimit: deps.rateLimit,
     admission: new SocketAdmission(deps.limits),
     metrics: deps.metrics,
-    maxBufferedBytes: ops.maxBufferedBytes,
+    memberOptions: {
+      maxBufferedBytes: ops.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
+      onSent: (frame: string) => deps.metrics.frameSent(frame),
+    },
     log: deps.log,
   };
-  const queryOf = (url: string) => new URL(url, "http://localhost").searchParams;
-  app.get<{ Params: { conversationId: string } }>(
-    "/ws/chat/:conversationId/",
-    { websocket: true, logLevel: "warn" },
-    (socket, request) =>
-      serveChatSocket(socket, request.params.conversationId, queryOf(request.url), socketDeps),
-  );
-  app.get("/ws/conversations/", { websocket: true, logLevel: "warn" }, (socket, request) =>
-    serveListSocket(socket, queryOf(request.url), socketDeps),
-  );
+  // Upgrades never reach the routes below: they are taken from the HTTP server's own event.
+  const sockets = new SocketServer(app.server, {
+    maxPayload: MAX_FRAME_BYTES,
+    originAllowed: originPolicy(security),
+    handlers: {
+      chat: (socket, conversationId, query) =>
+        serveChatSocket(socket, conversationId, query, socketDeps),
+      conversations: (socket, query) => serveListSocket(socket, query, socketDeps),
+    },
+    log: deps.log,
+  });
+  app.decorate("websocketServer", sockets.wss);
+  app.addHook("preClose", (done) => {
+    sockets.close();
+    done();
+  });
   // Last, so that its catch-all GET only sees paths no other route claimed.
   await app.register(webRoutes, {});
   return app;

@@ -1,4 +1,4 @@
-import type { User } from "../domain/types.js";
+import type { Conversation, User } from "../domain/types.js";
 import { ForbiddenError, UnauthorizedError } from "../errors.js";
 import type { Store } from "../store/store.js";
 import { decoyHash, hashPassword, verifyPassword } from "./passwords.js";
@@ -57,5 +57,19 @@ export class AccountService {
     const user = await this.store.users.findById(userId);
     if (!user) throw new UnauthorizedError("User not found");
     return { user, expiresAt };
+  }
+
+  /**
+   * `authenticate` for a chat socket, with the conversation it opens read in the same round
+   * trip: undefined when it does not exist or belongs to another user.
+   */
+  async authenticateWithConversation(
+    accessToken: string,
+    conversationId: string,
+  ): Promise<{ user: User; expiresAt: number; conversation: Conversation | undefined }> {
+    const { userId, expiresAt } = await this.tokens.verify(accessToken, "access");
+    const found = await this.store.users.findWithConversation(userId, conversationId);
+    if (!found) throw new UnauthorizedError("User not found");
+    return { user: found.user, expiresAt, conversation: found.conversation };
   }
 }

@@ -19,6 +19,7 @@ import type {
   ConversationFilter,
   ConversationPage,
   ConversationStatus,
+  Customer,
   Message,
   MessagePage,
 } from "./types.js";
@@ -279,18 +280,22 @@ export class ChatService {
     return this.readMessages(conversationId, query);
   }
 
-  /** `history` without the ownership check, for callers that checked it when they joined. */
+  /**
+   * `history` without the ownership check, for callers that checked it when they joined.
+   * `customer`: the conversation's, when the caller has just read it (saves reading it again).
+   */
   readMessages(
     conversationId: string,
-    query: { afterSeq?: number; beforeSeq?: number; limit: number },
+    query: { afterSeq?: number; beforeSeq?: number; limit: number; customer?: Customer },
   ): Promise<MessagePage> {
     const messages = this.deps.store.messages;
+    const { customer } = query;
     if (query.afterSeq !== undefined)
-      return messages.after(conversationId, query.afterSeq, query.limit);
+      return messages.after(conversationId, query.afterSeq, query.limit, customer);
     if (query.beforeSeq !== undefined) {
-      return messages.before(conversationId, query.beforeSeq, query.limit);
+      return messages.before(conversationId, query.beforeSeq, query.limit, customer);
     }
-    return messages.recent(conversationId, query.limit);
+    return messages.recent(conversationId, query.limit, customer);
   }
 
   /** Delivery status changes and other updates made outside a user action. */

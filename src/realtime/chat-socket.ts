@@ -3,14 +3,15 @@ import type { WebSocket } from "ws";
 import type { AccountService } from "../auth/account-service.js";
 import type { ChatService } from "../domain/chat-service.js";
 import { ID_PATTERN } from "../domain/ids.js";
-import { ForbiddenError } from "../errors.js";
+import { NotFoundError } from "../errors.js";
 import type { Metrics } from "../metrics/metrics.js";
-import { serveSocket } from "./connection.js";
+import { type Session, serveSocket } from "./connection.js";
 import type { FrameRateLimit } from "./frame-rate-limit.js";
 import { chatEstablishedFrame, chatMessageFrame, messagesFrame } from "./frames.js";
 import type { Gateway } from "./gateway.js";
 import { errorFrame, PAGE_LIMIT_DEFAULT, parseChatFrame } from "./protocol.js";
 import type { SocketAdmission } from "./socket-admission.js";
+import type { MemberOptions, SocketMember } from "./socket-member.js";
 
 /** The snapshot sizes of protocol.md section 4. */
 export const RECENT_LIMIT = 50;
@@ -23,8 +24,8 @@ export interface SocketDeps {
   rateLimit: FrameRateLimit;
   admission: SocketAdmission | undefined;
   metrics: Metrics | undefined;
-  /** Unsent bytes a socket may hold before it is dropped as a slow consumer. */
-  maxBufferedBytes: number | undefined;
+  /** What every socket member shares (its send buffer limit, the sent-frames counter). */
+  memberOptions: MemberOptions;
   log: Logger;
 }
 
@@ -35,80 +36,103 @@ export function serveChatSocket(
   query: URLSearchParams,
   deps: SocketDeps,
 ): void {
-  const { accounts, chat, gateway } = deps;
-  // Read now: the closures below live as long as the socket, and would keep the parsed URL.
-  const token = query.get("token") ?? "";
-  const afterSeqParam = query.get("after_seq");
   serveSocket({
     socket,
     kind: "chat",
-    gateway,
+    gateway: deps.gateway,
     rateLimit: deps.rateLimit,
     admission: deps.admission,
     metrics: deps.metrics,
-    maxBufferedBytes: deps.maxBufferedBytes,
+    memberOptions: deps.memberOptions,
     log: deps.log,
     logContext: { conversation: conversationId },
-    open: async (member) => {
-      const { user, expiresAt } = await accounts.authenticate(token);
-      await deps.admission?.admit(user.id, member.id);
-      if (!ID_PATTERN.test(conversationId)) throw new ForbiddenError();
-      const conversation = await chat.requireConversation(user.id, conversationId);
-      const afterSeq = parseAfterSeq(afterSeqParam);
-      member.send(chatEstablishedFrame(conversationId, user.id));
-      if (afterSeq === null) {
-        member.send(
-          errorFrame({ code: "invalid_message", error: "after_seq must be a whole number >= 0" }),
-        );
-      }
-      // Join before reading the snapshot: frames stored meanwhile are held, none is missed.
-      await gateway.joinConversation(conversationId, member);
-      if (afterSeq !== undefined && afterSeq !== null) {
-        const page = await chat.readMessages(conversationId, { afterSeq, limit: RESUME_LIMIT });
-        member.send(
-          messagesFrame("recent_messages", page.messages, page.hasMore, { resumed: true }),
-        );
-        member.goLive(page.messages.at(-1)?.seq ?? Math.min(afterSeq, conversation.lastSeq));
-      } else {
-        const page = await chat.readMessages(conversationId, { limit: RECENT_LIMIT });
-        member.send(messagesFrame("recent_messages", page.messages, page.hasMore));
-        member.goLive(page.messages.at(-1)?.seq ?? 0);
-      }
-      return { user, expiresAt };
-    },
-    onFrame: async ({ user }, member, text) => {
-      const parsed = parseChatFrame(text);
-      deps.metrics?.frameReceived(parsed.ok ? parsed.frame.type : "invalid");
-      if (!parsed.ok) return member.send(errorFrame(parsed.error));
-      const frame = parsed.frame;
-      const actor = { id: user.id, username: user.username };
-      switch (frame.type) {
-        case "chat_message": {
-          const result = await chat.sendMessage(actor, conversationId, {
-            content: frame.content,
-            clientId: frame.client_id ?? null,
-          });
-          // A retry: everyone saw the original; only the retrying socket needs an answer.
-          if (result.duplicate) member.send(chatMessageFrame(result.message));
-          return;
-        }
-        case "typing":
-          return chat.typing(actor, conversationId, frame.is_typing, member.id);
-        case "mark_read":
-          await chat.markRead(actor, conversationId);
-          return;
-        case "get_messages": {
-          const limit = frame.limit ?? PAGE_LIMIT_DEFAULT;
-          const page = await chat.readMessages(
-            conversationId,
-            frame.before_seq === undefined ? { limit } : { beforeSeq: frame.before_seq, limit },
-          );
-          return member.send(messagesFrame("messages", page.messages, page.hasMore));
-        }
-      }
-    },
-    onClose: (_session, member) => gateway.leaveConversation(conversationId, member),
+    // Its own scope: the closures kept for the socket's life do not keep the token.
+    open: chatHandshake(conversationId, query.get("token") ?? "", query.get("after_seq"), deps),
+    onFrame: (session, member, text) => onChatFrame(conversationId, deps, session, member, text),
+    onClose: (_session, member) => deps.gateway.leaveConversation(conversationId, member),
   });
+}
+
+function chatHandshake(
+  conversationId: string,
+  token: string,
+  afterSeqParam: string | null,
+  deps: SocketDeps,
+): (member: SocketMember) => Promise<Session> {
+  const { accounts, chat, gateway } = deps;
+  return async (member) => {
+    // An id that cannot exist is looked up as none, so it is refused like a missing one.
+    const lookup = ID_PATTERN.test(conversationId) ? conversationId : "";
+    const { user, expiresAt, conversation } = await accounts.authenticateWithConversation(
+      token,
+      lookup,
+    );
+    await deps.admission?.admit(user.id, member.id);
+    if (!conversation) throw new NotFoundError("Conversation not found");
+    const afterSeq = parseAfterSeq(afterSeqParam);
+    member.send(chatEstablishedFrame(conversationId, user.id));
+    if (afterSeq === null) {
+      member.send(
+        errorFrame({ code: "invalid_message", error: "after_seq must be a whole number >= 0" }),
+      );
+    }
+    // Join before reading the snapshot: frames stored meanwhile are held, none is missed.
+    await gateway.joinConversation(conversationId, member);
+    // The customer was read with the conversation a moment ago: the snapshot reuses it.
+    const { customer } = conversation;
+    if (afterSeq !== undefined && afterSeq !== null) {
+      const page = await chat.readMessages(conversationId, {
+        afterSeq,
+        limit: RESUME_LIMIT,
+        customer,
+      });
+      member.send(messagesFrame("recent_messages", page.messages, page.hasMore, { resumed: true }));
+      member.goLive(page.messages.at(-1)?.seq ?? Math.min(afterSeq, conversation.lastSeq));
+    } else {
+      const page = await chat.readMessages(conversationId, { limit: RECENT_LIMIT, customer });
+      member.send(messagesFrame("recent_messages", page.messages, page.hasMore));
+      member.goLive(page.messages.at(-1)?.seq ?? 0);
+    }
+    return { user, expiresAt };
+  };
+}
+
+async function onChatFrame(
+  conversationId: string,
+  { chat, metrics }: SocketDeps,
+  { user }: Session,
+  member: SocketMember,
+  text: string,
+): Promise<void> {
+  const parsed = parseChatFrame(text);
+  metrics?.frameReceived(parsed.ok ? parsed.frame.type : "invalid");
+  if (!parsed.ok) return member.send(errorFrame(parsed.error));
+  const frame = parsed.frame;
+  const actor = { id: user.id, username: user.username };
+  switch (frame.type) {
+    case "chat_message": {
+      const result = await chat.sendMessage(actor, conversationId, {
+        content: frame.content,
+        clientId: frame.client_id ?? null,
+      });
+      // A retry: everyone saw the original; only the retrying socket needs an answer.
+      if (result.duplicate) member.send(chatMessageFrame(result.message));
+      return;
+    }
+    case "typing":
+      return chat.typing(actor, conversationId, frame.is_typing, member.id);
+    case "mark_read":
+      await chat.markRead(actor, conversationId);
+      return;
+    case "get_messages": {
+      const limit = frame.limit ?? PAGE_LIMIT_DEFAULT;
+      const page = await chat.readMessages(
+        conversationId,
+        frame.before_seq === undefined ? { limit } : { beforeSeq: frame.before_seq, limit },
+      );
+      return member.send(messagesFrame("messages", page.messages, page.hasMore));
+    }
+  }
 }
 
 /** undefined: absent; null: present but not a whole number >= 0. */

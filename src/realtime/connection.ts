@@ -8,7 +8,7 @@ import type { FrameRateLimit } from "./frame-rate-limit.js";
 import type { Gateway } from "./gateway.js";
 import { errorFrame } from "./protocol.js";
 import type { SocketAdmission } from "./socket-admission.js";
-import { SocketMember } from "./socket-member.js";
+import { type MemberOptions, SocketMember } from "./socket-member.js";
 
 export interface Session {
   user: User;
@@ -16,14 +16,14 @@ export interface Session {
   expiresAt: number;
 }
 
-// setTimeout cannot wait longer than this; longer waits are re-armed.
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /**
  * The life of one socket, for both socket kinds: the handshake (`open`) runs first; frames that
  * arrive meanwhile wait, and every frame is handled after the previous one finished, so a
  * client's messages are stored in the order it sent them. Errors become error frames or close
  * codes here and nowhere else.
+ *
+ * What an idle socket holds is what its closures below capture, so they take only the fields
+ * they use: never the options object, whose `open` may hold the token and the parsed URL.
  */
 export function serveSocket<S extends Session>(options: {
   socket: WebSocket;
@@ -32,7 +32,8 @@ export function serveSocket<S extends Session>(options: {
   rateLimit: FrameRateLimit;
   admission: SocketAdmission | undefined;
   metrics: Metrics | undefined;
-  maxBufferedBytes: number | undefined;
+  /** Shared by every socket of the server. */
+  memberOptions: MemberOptions;
   log: Logger;
   /**
    * Fields added to this socket's log lines. Given per line rather than as a child logger:
@@ -43,33 +44,22 @@ export function serveSocket<S extends Session>(options: {
   onFrame: (session: S, member: SocketMember, text: string) => Promise<void>;
   onClose: (session: S, member: SocketMember) => void;
 }): void {
-  const { socket, gateway, log, metrics } = options;
+  const { socket, kind, gateway, rateLimit, admission, log, metrics, onFrame, onClose } = options;
   const context = options.logContext ?? {};
-  const member = new SocketMember(socket, {
-    maxBufferedBytes: options.maxBufferedBytes,
-    onSent: metrics ? (frame) => metrics.frameSent(frame) : undefined,
-  });
+  const member = new SocketMember(socket, options.memberOptions);
   gateway.track(member);
   let session: S | undefined;
-  let expiryTimer: NodeJS.Timeout | undefined;
   // Counted open only once the handshake finished on a socket that is still open, so the gauge
   // comes back to its value whichever of "open" and "close" happens first.
   let counted = false;
 
-  const armExpiry = (expiresAt: number) => {
-    const wait = expiresAt - Date.now();
-    if (wait <= 0) return member.close(Close.Unauthorized);
-    expiryTimer = setTimeout(() => armExpiry(expiresAt), Math.min(wait, MAX_TIMER_MS));
-  };
-
   let chain: Promise<void> = options.open(member).then(
     (opened) => {
       session = opened;
-      if (socket.readyState === socket.OPEN) {
-        counted = true;
-        metrics?.socketOpened(options.kind);
-      }
-      armExpiry(opened.expiresAt);
+      if (socket.readyState !== socket.OPEN) return;
+      counted = true;
+      metrics?.socketOpened(kind);
+      gateway.expireAt(member, opened.expiresAt);
     },
     (err: unknown) => {
       const code = closeCodeFor(err);
@@ -85,7 +75,7 @@ export function serveSocket<S extends Session>(options: {
 
   const handle = async (data: RawData, isBinary: boolean) => {
     if (!session || socket.readyState !== socket.OPEN) return;
-    const verdict = await options.rateLimit.check(member.id);
+    const verdict = await rateLimit.check(member.id);
     if (verdict !== "ok") metrics?.frameReceived("invalid");
     if (verdict === "abusive") return member.close(Close.Policy);
     if (verdict === "limited") {
@@ -100,7 +90,7 @@ export function serveSocket<S extends Session>(options: {
       return;
     }
     try {
-      await options.onFrame(session, member, rawText(data));
+      await onFrame(session, member, rawText(data));
     } catch (err) {
       if (err instanceof AppError && err.status < 500) {
         member.send(errorFrame({ code: "invalid_message", error: err.message }));
@@ -116,13 +106,13 @@ export function serveSocket<S extends Session>(options: {
   });
   socket.on("error", (err) => log.debug({ ...context, err }, "socket error"));
   socket.once("close", (code) => {
-    clearTimeout(expiryTimer);
-    metrics?.socketClosed(counted ? options.kind : undefined, member.closedWith ?? code);
+    gateway.untrack(member);
+    metrics?.socketClosed(counted ? kind : undefined, member.closedWith ?? code);
     // Wait for the handshake so that a socket closed mid-join still leaves its groups and gives
     // back its place in the user's socket count.
     void chain.then(() => {
-      options.admission?.release(member.id);
-      if (session) options.onClose(session, member);
+      admission?.release(member.id);
+      if (session) onClose(session, member);
     });
   });
 }

@@ -10,6 +10,7 @@ import {
 import type { Store } from "../store/store.js";
 import type { CloseCode } from "./close-codes.js";
 import { ConversationGroup } from "./conversation-group.js";
+import { ExpirySchedule } from "./expiry-schedule.js";
 import { frameFor } from "./frames.js";
 import { SharedFrame } from "./shared-frame.js";
 import type { SocketMember } from "./socket-member.js";
@@ -40,6 +41,8 @@ export class Gateway {
   private readonly conversations = new Map<string, Entry<ConversationGroup>>();
   private readonly owners = new Map<number, Entry<OwnerGroup>>();
   private readonly members = new Set<SocketMember>();
+  /** Closes each socket with 4001 when its access token expires. */
+  private readonly expiries = new ExpirySchedule();
 
   constructor(
     private readonly deps: {
@@ -63,12 +66,23 @@ export class Gateway {
     return this.conversations.size + this.owners.size;
   }
 
+  /** Heartbeats and expiry for `member` until `untrack` (its socket's close). */
   track(member: SocketMember): void {
     this.members.add(member);
     member.socket.on("pong", () => {
       member.alive = true;
     });
-    member.socket.once("close", () => this.members.delete(member));
+  }
+
+  /** Closes the member's socket with 4001 at `expiresAt` (epoch ms), unless it closed first. */
+  expireAt(member: SocketMember, expiresAt: number): void {
+    member.expiresAt = expiresAt;
+    this.expiries.add(member);
+  }
+
+  untrack(member: SocketMember): void {
+    this.members.delete(member);
+    this.expiries.remove(member);
   }
 
   /** Resolves when the member will receive every message stored after the snapshot it reads next. */
@@ -87,8 +101,7 @@ export class Gateway {
         group.onEvent(event as ConversationEvent),
       );
       const ready = subscribed.then(async () => {
-        const conversation = await this.deps.store.conversations.findById(conversationId);
-        group.start(conversation?.lastSeq ?? 0);
+        group.start((await this.deps.store.conversations.lastSeq(conversationId)) ?? 0);
       });
       entry = { group, ready, unsubscribe: subscribed };
       this.conversations.set(conversationId, entry);
@@ -142,6 +155,7 @@ export class Gateway {
   }
 
   closeAll(code: CloseCode): void {
+    this.expiries.stop();
     for (const member of this.members) member.close(code);
   }
 

@@ -13,8 +13,9 @@ interface ListQuery {
 /** `/ws/conversations/?token=…` */
 export function serveListSocket(socket: WebSocket, query: URLSearchParams, deps: SocketDeps): void {
   const { accounts, chat, gateway } = deps;
-  // Read now: the closures below live as long as the socket, and would keep the parsed URL.
-  const token = query.get("token") ?? "";
+  // Read now: the closures below live as long as the socket, and would keep the parsed URL; the
+  // token itself is let go once the handshake read it.
+  let token: string | undefined = query.get("token") ?? "";
   // The filters of this socket's last get_conversations, reused by refresh_conversations.
   let last: ListQuery = { filter: {}, limit: PAGE_LIMIT_DEFAULT };
 
@@ -35,10 +36,12 @@ export function serveListSocket(socket: WebSocket, query: URLSearchParams, deps:
     rateLimit: deps.rateLimit,
     admission: deps.admission,
     metrics: deps.metrics,
-    maxBufferedBytes: deps.maxBufferedBytes,
+    memberOptions: deps.memberOptions,
     log: deps.log,
     open: async (member) => {
-      const { user, expiresAt } = await accounts.authenticate(token);
+      const presented = token ?? "";
+      token = undefined;
+      const { user, expiresAt } = await accounts.authenticate(presented);
       await deps.admission?.admit(user.id, member.id);
       member.send(listEstablishedFrame(user.id));
       // After a bus outage the list may be stale: send it again rather than trust the pushes.

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { WebSocket } from "ws";
 import { Close, type CloseCode, CloseReason } from "./close-codes.js";
+import type { Expiring } from "./expiry-schedule.js";
 import { frameStream, SharedFrame } from "./shared-frame.js";
 
 // A socket that outgrows `maxBufferedBytes` of unsent data is too slow to keep up; dropping it
@@ -8,11 +9,17 @@ import { frameStream, SharedFrame } from "./shared-frame.js";
 // bound.
 export const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
+/** Settings shared by every member of a server (one object, not one per socket). */
 export interface MemberOptions {
-  maxBufferedBytes?: number;
+  maxBufferedBytes: number;
   /** Told of every frame written (the metrics count them by type). */
-  onSent?: (frame: string) => void;
+  onSent: ((frame: string) => void) | undefined;
 }
+
+const DEFAULT_OPTIONS: MemberOptions = {
+  maxBufferedBytes: DEFAULT_MAX_BUFFERED_BYTES,
+  onSent: undefined,
+};
 
 // Unique across processes, so that an event from another process can name its origin socket.
 const processTag = randomBytes(4).toString("hex");
@@ -28,28 +35,34 @@ interface Queued {
  * read and sent, then released; frames with a `seq` the socket already has are skipped, so a
  * snapshot and a live frame never show a message twice.
  */
-export class SocketMember {
+export class SocketMember implements Expiring {
   readonly id = `${processTag}-${++counter}`;
   /** Cleared by each heartbeat ping, set again by the pong. */
   alive = true;
   private live = false;
-  private queue: Queued[] = [];
+  /** Frames held until `goLive`; made only when one arrives while the snapshot is read. */
+  private queue: Queued[] | undefined = undefined;
   private lastSeq = 0;
   /** The code this server closed the socket with, when it was the server that closed it. */
   closedWith: CloseCode | undefined;
-  private readonly maxBufferedBytes: number;
+  /** The access token's expiry (epoch ms), kept by the process's `ExpirySchedule`. */
+  expiresAt = 0;
+  expiryIndex = -1;
 
   constructor(
     readonly socket: WebSocket,
-    private readonly options: MemberOptions = {},
-  ) {
-    this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    private readonly options: MemberOptions = DEFAULT_OPTIONS,
+  ) {}
+
+  /** The access token expired while connected (protocol.md section 4). */
+  expire(): void {
+    this.close(Close.Unauthorized);
   }
 
   /** Sends now, whatever the state (answers to this socket's own requests). */
   send(frame: string | SharedFrame): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
-    if (this.socket.bufferedAmount > this.maxBufferedBytes) {
+    if (this.socket.bufferedAmount > this.options.maxBufferedBytes) {
       // A close frame would wait behind everything the client is not reading: drop the
       // connection now, so that its buffer is freed at once.
       this.closedWith = Close.Policy;
@@ -70,6 +83,7 @@ export class SocketMember {
   /** A frame from a group: held until `goLive`, skipped if its seq is not new. */
   deliver(frame: string | SharedFrame, seq?: number): void {
     if (!this.live) {
+      this.queue ??= [];
       this.queue.push({ frame, seq });
       return;
     }
@@ -85,8 +99,8 @@ export class SocketMember {
     this.lastSeq = Math.max(this.lastSeq, lastSeq);
     this.live = true;
     const queued = this.queue;
-    this.queue = [];
-    for (const item of queued) this.deliver(item.frame, item.seq);
+    this.queue = undefined;
+    if (queued) for (const item of queued) this.deliver(item.frame, item.seq);
   }
 
   close(code: CloseCode, reason: string = CloseReason[code]): void {

@@ -35,6 +35,14 @@ export interface UserStore {
   create(user: NewUser): Promise<User>;
   findByUsername(username: string): Promise<UserWithPassword | undefined>;
   findById(id: number): Promise<User | undefined>;
+  /**
+   * The user and, when this user owns it, the conversation (undefined when it is missing or
+   * another owner's): the two reads of a chat socket's handshake in one.
+   */
+  findWithConversation(
+    id: number,
+    conversationId: string,
+  ): Promise<{ user: User; conversation: Conversation | undefined } | undefined>;
 }
 
 export type NewChannel = Pick<
@@ -141,6 +149,8 @@ export interface ReadResult {
 export interface ConversationStore {
   /** A conversation with customer, last message and unread count; undefined when absent. */
   findById(id: string): Promise<Conversation | undefined>;
+  /** The seq of the conversation's newest message (0 before any); undefined when absent. */
+  lastSeq(id: string): Promise<number | undefined>;
   /** Newest `updatedAt` first (ties by id); `cursor` comes from a previous page. */
   list(
     ownerId: number,
@@ -190,12 +200,24 @@ export interface MessageStore {
     content: string;
   }): Promise<Message | undefined>;
   findById(id: string): Promise<Message | undefined>;
+  // Pages: `customer` is the conversation's, when the caller already holds it (a socket that
+  // joined it); the page reads it otherwise.
   /** The last `limit` messages, oldest first; `hasMore` when older ones exist. */
-  recent(conversationId: string, limit: number): Promise<MessagePage>;
+  recent(conversationId: string, limit: number, customer?: Customer): Promise<MessagePage>;
   /** Messages with seq > afterSeq, oldest first, at most `limit`; `hasMore` when more follow. */
-  after(conversationId: string, afterSeq: number, limit: number): Promise<MessagePage>;
+  after(
+    conversationId: string,
+    afterSeq: number,
+    limit: number,
+    customer?: Customer,
+  ): Promise<MessagePage>;
   /** Messages with seq < beforeSeq, the `limit` newest of them, oldest first. */
-  before(conversationId: string, beforeSeq: number, limit: number): Promise<MessagePage>;
+  before(
+    conversationId: string,
+    beforeSeq: number,
+    limit: number,
+    customer?: Customer,
+  ): Promise<MessagePage>;
 }
 
 export interface CustomerStore {

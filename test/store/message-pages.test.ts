@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { before, it } from "node:test";
-import type { MessagePage } from "../../src/domain/types.js";
+import { NO_ATTACHMENT_FIELDS } from "../../src/domain/attachment-fields.js";
+import type { InboundAttachment, MessagePage } from "../../src/domain/types.js";
 import { describeStores, inbound, newChannel, newOwner } from "../helpers/stores.js";
 
 // The three message windows of the chat socket and REST: recent, after a seq, before a seq.
@@ -54,6 +55,10 @@ describeStores("message pages", ({ store }) => {
     assert.equal((await store().messages.recent(conversationId, 10)).hasMore, false);
     assert.equal((await store().messages.recent(conversationId, 9)).hasMore, true);
     assert.deepEqual(await store().messages.recent("c_none", 10), { messages: [], hasMore: false });
+    // A page shows each message exactly as it is read alone, field for field.
+    for (const message of (await store().messages.recent(conversationId, 10)).messages) {
+      assert.deepEqual(message, await store().messages.findById(message.id));
+    }
   });
 
   it("after: messages following a seq, oldest first", async () => {
@@ -82,5 +87,60 @@ describeStores("message pages", ({ store }) => {
       messages: [],
       hasMore: false,
     });
+  });
+
+  it("pages carry each message's attachments in order, and the customer given or read", async () => {
+    const owner = await newOwner(store());
+    const channel = await newChannel(store(), owner.id);
+    const file = (fileName: string): InboundAttachment => ({
+      ...NO_ATTACHMENT_FIELDS,
+      kind: "document",
+      ref: null,
+      fileName,
+    });
+    let id = "";
+    for (const names of [["a1", "a2"], [], ["b1"], [], ["c1", "c2", "c3"]]) {
+      const { conversation } = await store().messages.ingest(
+        inbound(channel, { content: `with ${names.length}`, attachments: names.map(file) }),
+      );
+      id = conversation.id;
+    }
+    const names = (page: MessagePage) =>
+      page.messages.map((m) => m.attachments.map((a) => a.fileName).join(","));
+    const recent = await store().messages.recent(id, 10);
+    assert.deepEqual(names(recent), ["a1,a2", "", "b1", "", "c1,c2,c3"]);
+    assert.deepEqual(names(await store().messages.after(id, 2, 2)), ["b1", ""]);
+    assert.deepEqual(names(await store().messages.before(id, 5, 2)), ["b1", ""]);
+    // Read with the conversation, or handed in by a caller that just read it: the same.
+    const conversation = await store().conversations.findById(id);
+    assert.ok(conversation);
+    assert.deepEqual(await store().messages.recent(id, 10, conversation.customer), recent);
+    assert.deepEqual(recent.messages[0]?.customer, conversation.customer);
+    for (const message of recent.messages) {
+      assert.deepEqual(message, await store().messages.findById(message.id));
+    }
+  });
+
+  it("reads a user with their own conversation in one; another's or a missing one is none", async () => {
+    const owner = await newOwner(store());
+    const other = await newOwner(store());
+    const channel = await newChannel(store(), owner.id);
+    const { conversation } = await store().messages.ingest(inbound(channel, { content: "x" }));
+    const own = await store().users.findWithConversation(owner.id, conversation.id);
+    assert.deepEqual(own, {
+      user: await store().users.findById(owner.id),
+      conversation: await store().conversations.findById(conversation.id),
+    });
+    assert.deepEqual(await store().users.findWithConversation(other.id, conversation.id), {
+      user: await store().users.findById(other.id),
+      conversation: undefined,
+    });
+    assert.deepEqual(await store().users.findWithConversation(owner.id, "c_missing"), {
+      user: await store().users.findById(owner.id),
+      conversation: undefined,
+    });
+    assert.equal(await store().users.findWithConversation(999_999, conversation.id), undefined);
+    assert.equal(await store().conversations.lastSeq(conversation.id), 1);
+    assert.equal(await store().conversations.lastSeq("c_missing"), undefined);
   });
 });

@@ -5,6 +5,34 @@ import type { Executor } from "./schema.js";
 // message (seq = last_seq, found through the unique (conversation_id, seq) index). Lists,
 // lookups and the results of writes all go through here, so there are no per-row queries.
 
+/** The columns every conversation query selects, named as `toConversation` reads them. */
+export const CONVERSATION_COLUMNS = [
+  "c.id",
+  "c.owner_id",
+  "c.channel_id",
+  "c.title",
+  "c.status",
+  "c.source",
+  "c.priority",
+  "c.last_seq",
+  "c.unread_count",
+  "c.created_at",
+  "c.updated_at",
+  "cu.id as customer_id",
+  "cu.owner_id as customer_owner_id",
+  "cu.source as customer_source",
+  "cu.external_id as customer_external_id",
+  "cu.first_name as customer_first_name",
+  "cu.last_name as customer_last_name",
+  "cu.username as customer_username",
+  "cu.profile_picture as customer_profile_picture",
+  "cu.created_at as customer_created_at",
+  "m.id as last_message_id",
+  "m.content as last_message_content",
+  "m.type as last_message_type",
+  "m.created_at as last_message_created_at",
+] as const;
+
 export function selectConversations(db: Executor) {
   return db
     .selectFrom("conversations as c")
@@ -12,32 +40,7 @@ export function selectConversations(db: Executor) {
     .leftJoin("messages as m", (join) =>
       join.onRef("m.conversation_id", "=", "c.id").onRef("m.seq", "=", "c.last_seq"),
     )
-    .select([
-      "c.id",
-      "c.owner_id",
-      "c.channel_id",
-      "c.title",
-      "c.status",
-      "c.source",
-      "c.priority",
-      "c.last_seq",
-      "c.unread_count",
-      "c.created_at",
-      "c.updated_at",
-      "cu.id as customer_id",
-      "cu.owner_id as customer_owner_id",
-      "cu.source as customer_source",
-      "cu.external_id as customer_external_id",
-      "cu.first_name as customer_first_name",
-      "cu.last_name as customer_last_name",
-      "cu.username as customer_username",
-      "cu.profile_picture as customer_profile_picture",
-      "cu.created_at as customer_created_at",
-      "m.id as last_message_id",
-      "m.content as last_message_content",
-      "m.type as last_message_type",
-      "m.created_at as last_message_created_at",
-    ]);
+    .select(CONVERSATION_COLUMNS);
 }
 
 export type ConversationRow = Awaited<

@@ -27,8 +27,18 @@ function lowerLike(column: string, pattern: string): Expression<SqlBool> {
 // Every agent message and every chat socket's handshake looks its conversation up by id.
 const byId = new PreparedQuery((db) => selectConversations(db).where("c.id", "=", arg<string>(0)));
 
+// A group of sockets starting on this process reads where the conversation's seq stands.
+const lastSeqById = new PreparedQuery((db) =>
+  db.selectFrom("conversations").select("last_seq").where("id", "=", arg<string>(0)),
+);
+
 export class SqlConversationStore implements ConversationStore {
   constructor(private readonly ctx: SqlContext) {}
+
+  async lastSeq(id: string): Promise<number | undefined> {
+    const row = await lastSeqById.executeTakeFirst(this.ctx.db, this.ctx.dialect, id);
+    return row?.last_seq;
+  }
 
   async findById(id: string): Promise<Conversation | undefined> {
     const row = await byId.executeTakeFirst(this.ctx.db, this.ctx.dialect, id);

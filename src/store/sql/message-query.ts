@@ -1,7 +1,8 @@
 import type { Attachment, Customer, Message } from "../../domain/types.js";
-import { attachmentsOf } from "./attachment-rows.js";
+import { attachmentsOf, toAttachment } from "./attachment-rows.js";
 import { toCustomer } from "./mappers.js";
-import type { Executor } from "./schema.js";
+import { arg, PreparedQuery } from "./prepared-query.js";
+import type { DialectName, Executor } from "./schema.js";
 import { writtenMessage } from "./written-rows.js";
 
 // Messages are selected with their sender's username joined in; the customer (the same one
@@ -28,6 +29,106 @@ export function selectMessages(db: Executor) {
       "c.customer_id",
       "u.username as sender_username",
     ]);
+}
+
+/**
+ * A page of one conversation: every row has the conversation's customer, so neither the
+ * conversation nor the customer is joined per row (the page reads the customer once, or takes
+ * the one its caller holds).
+ */
+export function selectPageMessages(db: Executor) {
+  return db
+    .selectFrom("messages as m")
+    .leftJoin("users as u", "u.id", "m.sender_id")
+    .select([
+      "m.id",
+      "m.conversation_id",
+      "m.seq",
+      "m.content",
+      "m.type",
+      "m.sender_id",
+      "m.is_ai_response",
+      "m.is_answered",
+      "m.delivery_status",
+      "m.delivery_error",
+      "m.client_id",
+      "m.created_at",
+      "u.username as sender_username",
+    ]);
+}
+
+export type PageRow = Awaited<
+  ReturnType<ReturnType<typeof selectPageMessages>["executeTakeFirstOrThrow"]>
+>;
+
+const customerOfConversation = new PreparedQuery((db) =>
+  db
+    .selectFrom("conversations as c")
+    .innerJoin("customers as cu", "cu.id", "c.customer_id")
+    .selectAll("cu")
+    .where("c.id", "=", arg<string>(0)),
+);
+
+// The attachments of a page by its seq range: one statement text whatever the page's size,
+// compiled once, where a list of message ids made a new text (and a new compile) per size.
+const attachmentsOfRange = new PreparedQuery((db) =>
+  db
+    .selectFrom("attachments as a")
+    .innerJoin("messages as m", "m.id", "a.message_id")
+    .selectAll("a")
+    .where("m.conversation_id", "=", arg<string>(0))
+    .where("m.seq", ">=", arg<number>(1))
+    .where("m.seq", "<=", arg<number>(2))
+    .orderBy("m.seq")
+    .orderBy("a.position"),
+);
+
+/**
+ * Page rows of `conversationId` (seq ascending) as messages. `customer`: the conversation's,
+ * when the caller holds it; read otherwise.
+ */
+export async function toPageMessages(
+  db: Executor,
+  dialect: DialectName,
+  conversationId: string,
+  rows: PageRow[],
+  customer: Customer | undefined,
+): Promise<Message[]> {
+  const first = rows[0];
+  const last = rows.at(-1);
+  if (first === undefined || last === undefined) return [];
+  const known = customer ?? (await readCustomer(db, dialect, conversationId));
+  const attachments = new Map<string, Attachment[]>();
+  const attachmentRows = await attachmentsOfRange.execute(
+    db,
+    dialect,
+    conversationId,
+    first.seq,
+    last.seq,
+  );
+  for (const row of attachmentRows) {
+    const list = attachments.get(row.message_id);
+    if (list === undefined) attachments.set(row.message_id, [toAttachment(row)]);
+    else list.push(toAttachment(row));
+  }
+  return rows.map((row) => {
+    const sender =
+      row.sender_id !== null && row.sender_username !== null
+        ? { id: row.sender_id, username: row.sender_username }
+        : null;
+    return writtenMessage(row, known, sender, attachments.get(row.id) ?? []);
+  });
+}
+
+async function readCustomer(
+  db: Executor,
+  dialect: DialectName,
+  conversationId: string,
+): Promise<Customer> {
+  const row = await customerOfConversation.executeTakeFirst(db, dialect, conversationId);
+  // The foreign key makes this impossible; a clear error beats a half-built message.
+  if (row === undefined) throw new Error(`Customer of ${conversationId} missing`);
+  return toCustomer(row);
 }
 
 export type MessageRow = Awaited<

@@ -1,4 +1,4 @@
-import type { Message, MessagePage } from "../../domain/types.js";
+import type { Customer, Message, MessagePage } from "../../domain/types.js";
 import type {
   AnswerScheduling,
   AppendResult,
@@ -10,16 +10,33 @@ import type {
 import { append } from "./append.js";
 import { GroupCommit } from "./group-commit.js";
 import { type IngestRequest, ingest, ingestBatch } from "./ingest.js";
-import { findMessage, type MessageRow, selectMessages, toMessages } from "./message-query.js";
+import { findMessage, type PageRow, selectPageMessages, toPageMessages } from "./message-query.js";
 import { arg, PreparedQuery } from "./prepared-query.js";
 import type { SqlContext } from "./schema.js";
+import { sqliteFollowing, sqliteNewest, sqlitePreceding } from "./sqlite-pages.js";
 
-// The snapshot of every chat socket's handshake.
+// The snapshot of every chat socket's handshake (`newest`), its resume (`following`) and the
+// pages back (`preceding`), compiled once (PostgreSQL; SQLite reads them as JSON, see
+// sqlite-pages.ts).
 const newest = new PreparedQuery((db) =>
-  selectMessages(db)
+  selectPageMessages(db)
     .where("m.conversation_id", "=", arg<string>(0))
     .orderBy("m.seq", "desc")
     .limit(arg<number>(1)),
+);
+const following = new PreparedQuery((db) =>
+  selectPageMessages(db)
+    .where("m.conversation_id", "=", arg<string>(0))
+    .where("m.seq", ">", arg<number>(1))
+    .orderBy("m.seq", "asc")
+    .limit(arg<number>(2)),
+);
+const preceding = new PreparedQuery((db) =>
+  selectPageMessages(db)
+    .where("m.conversation_id", "=", arg<string>(0))
+    .where("m.seq", "<", arg<number>(1))
+    .orderBy("m.seq", "desc")
+    .limit(arg<number>(2)),
 );
 
 // Customer messages arriving while others are being stored are stored together (group commit).
@@ -79,39 +96,61 @@ export class SqlMessageStore implements MessageStore {
     return findMessage(this.ctx.db, id);
   }
 
-  async recent(conversationId: string, limit: number): Promise<MessagePage> {
-    const rows = await newest.execute(this.ctx.db, this.ctx.dialect, conversationId, limit + 1);
-    return this.newestFirstPage(rows, limit);
+  async recent(conversationId: string, limit: number, customer?: Customer): Promise<MessagePage> {
+    const { db, dialect } = this.ctx;
+    const rows =
+      dialect === "sqlite"
+        ? await sqliteNewest(db, conversationId, limit + 1)
+        : await newest.execute(db, dialect, conversationId, limit + 1);
+    return this.newestFirstPage(conversationId, rows, limit, customer);
   }
 
-  async after(conversationId: string, afterSeq: number, limit: number): Promise<MessagePage> {
-    const rows = await selectMessages(this.ctx.db)
-      .where("m.conversation_id", "=", conversationId)
-      .where("m.seq", ">", afterSeq)
-      .orderBy("m.seq", "asc")
-      .limit(limit + 1)
-      .execute();
+  async after(
+    conversationId: string,
+    afterSeq: number,
+    limit: number,
+    customer?: Customer,
+  ): Promise<MessagePage> {
+    const { db, dialect } = this.ctx;
+    const rows =
+      dialect === "sqlite"
+        ? await sqliteFollowing(db, conversationId, afterSeq, limit + 1)
+        : await following.execute(db, dialect, conversationId, afterSeq, limit + 1);
     const hasMore = rows.length > limit;
+    const page = hasMore ? rows.slice(0, limit) : rows;
     return {
-      messages: await toMessages(this.ctx.db, hasMore ? rows.slice(0, limit) : rows),
+      messages: await toPageMessages(db, dialect, conversationId, page, customer),
       hasMore,
     };
   }
 
-  async before(conversationId: string, beforeSeq: number, limit: number): Promise<MessagePage> {
-    const rows = await selectMessages(this.ctx.db)
-      .where("m.conversation_id", "=", conversationId)
-      .where("m.seq", "<", beforeSeq)
-      .orderBy("m.seq", "desc")
-      .limit(limit + 1)
-      .execute();
-    return this.newestFirstPage(rows, limit);
+  async before(
+    conversationId: string,
+    beforeSeq: number,
+    limit: number,
+    customer?: Customer,
+  ): Promise<MessagePage> {
+    const { db, dialect } = this.ctx;
+    const rows =
+      dialect === "sqlite"
+        ? await sqlitePreceding(db, conversationId, beforeSeq, limit + 1)
+        : await preceding.execute(db, dialect, conversationId, beforeSeq, limit + 1);
+    return this.newestFirstPage(conversationId, rows, limit, customer);
   }
 
   /** Rows fetched newest first (limit + 1 of them) become a page in reading order. */
-  private async newestFirstPage(rows: MessageRow[], limit: number): Promise<MessagePage> {
+  private async newestFirstPage(
+    conversationId: string,
+    rows: PageRow[],
+    limit: number,
+    customer: Customer | undefined,
+  ): Promise<MessagePage> {
     const hasMore = rows.length > limit;
     const page = (hasMore ? rows.slice(0, limit) : rows).reverse();
-    return { messages: await toMessages(this.ctx.db, page), hasMore };
+    const { db, dialect } = this.ctx;
+    return {
+      messages: await toPageMessages(db, dialect, conversationId, page, customer),
+      hasMore,
+    };
   }
 }

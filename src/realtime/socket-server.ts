@@ -1,0 +1,98 @@
+import type { IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
+import type { Logger } from "pino";
+import { type WebSocket, WebSocketServer } from "ws";
+import { Close, CloseReason } from "./close-codes.js";
+import { socketRoute } from "./socket-routes.js";
+
+export interface SocketHandlers {
+  chat(socket: WebSocket, conversationId: string, query: URLSearchParams): void;
+  conversations(socket: WebSocket, query: URLSearchParams): void;
+}
+
+export interface SocketServerOptions {
+  /** Largest client frame; a larger one closes the socket with 1009 (done by `ws`). */
+  maxPayload: number;
+  /** The origin policy of protocol.md section 9; a refused upgrade is answered 403. */
+  originAllowed: (origin: string | undefined, host: string | undefined) => boolean;
+  handlers: SocketHandlers;
+  log: Logger;
+}
+
+const MALFORMED_BODY = JSON.stringify({ error: "Malformed URL", code: "invalid" });
+const MALFORMED =
+  "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n" +
+  "Content-Type: application/json; charset=utf-8\r\n" +
+  `Content-Length: ${Buffer.byteLength(MALFORMED_BODY)}\r\n\r\n${MALFORMED_BODY}`;
+
+/**
+ * Upgrades straight from the HTTP server's `upgrade` event (HTTP or HTTPS alike). Through the
+ * HTTP router, every connect paid for routing, hooks and response headers that an upgraded
+ * socket never sends, and kept the router's request and reply alive as long as the socket.
+ */
+export class SocketServer {
+  readonly wss: WebSocketServer;
+
+  constructor(
+    private readonly http: Server,
+    private readonly options: SocketServerOptions,
+  ) {
+    const { originAllowed } = options;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxPayload,
+      verifyClient: (info, callback) => {
+        if (originAllowed(info.origin, info.req.headers.host)) return callback(true);
+        callback(false, 403, "Origin not allowed");
+      },
+    });
+    http.on("upgrade", this.onUpgrade);
+  }
+
+  private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const route = socketRoute(req.url ?? "/");
+    const { handlers } = this.options;
+    switch (route.kind) {
+      case "malformed":
+        socket.on("error", () => socket.destroy());
+        socket.end(MALFORMED);
+        return;
+      case "chat":
+        this.wss.handleUpgrade(req, socket, head, (ws) =>
+          this.guarded(ws, () =>
+            handlers.chat(ws, route.conversationId, new URLSearchParams(route.query)),
+          ),
+        );
+        return;
+      case "conversations":
+        this.wss.handleUpgrade(req, socket, head, (ws) =>
+          this.guarded(ws, () => handlers.conversations(ws, new URLSearchParams(route.query))),
+        );
+        return;
+      case "other":
+        // No socket lives here: accepted, then closed without a code, as before.
+        this.wss.handleUpgrade(req, socket, head, (ws) => ws.close());
+        return;
+    }
+  };
+
+  /** A handler that throws loses its socket, never the process (this runs in an event). */
+  private guarded(ws: WebSocket, serve: () => void): void {
+    try {
+      serve();
+    } catch (err) {
+      this.options.log.error({ err }, "socket setup failed");
+      ws.terminate();
+    }
+  }
+
+  /**
+   * Stops taking upgrades; sockets still open (opened while draining) go with 1001. Does not
+   * wait for their closing handshakes, which a silent client could hold up for half a minute.
+   */
+  close(): void {
+    this.http.removeListener("upgrade", this.onUpgrade);
+    for (const ws of this.wss.clients) ws.close(Close.GoingAway, CloseReason[Close.GoingAway]);
+    this.wss.close();
+  }
+}

@@ -106,6 +106,11 @@ export interface NewOutgoingMessage {
   type: Exclude<MessageType, "customer">;
   /** The agent for `support` messages; null for AI and marketing. */
   senderId: number | null;
+  /**
+   * The user the reply is written for: a conversation of another owner is then not found
+   * (`NotFoundError`, as for a missing one), checked under the conversation's lock.
+   */
+  ownerId?: number;
   content: string;
   clientId: string | null;
   /**

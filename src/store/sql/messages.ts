@@ -11,6 +11,7 @@ import { append } from "./append.js";
 import { ingest } from "./ingest.js";
 import { findMessage, type MessageRow, selectMessages, toMessages } from "./message-query.js";
 import { arg, PreparedQuery } from "./prepared-query.js";
+import type { QueuedOutbox } from "./queued-outbox.js";
 import type { SqlContext } from "./schema.js";
 
 // The snapshot of every chat socket's handshake.
@@ -22,14 +23,17 @@ const newest = new PreparedQuery((db) =>
 );
 
 export class SqlMessageStore implements MessageStore {
-  constructor(private readonly ctx: SqlContext) {}
+  constructor(
+    private readonly ctx: SqlContext,
+    private readonly outbox: QueuedOutbox,
+  ) {}
 
   ingest(inbound: InboundMessage, answers?: AnswerScheduling): Promise<IngestResult> {
     return ingest(this.ctx, inbound, answers);
   }
 
   append(message: NewOutgoingMessage): Promise<AppendResult> {
-    return append(this.ctx, message);
+    return append(this.ctx, message, this.outbox);
   }
 
   async editByExternalId(edit: {

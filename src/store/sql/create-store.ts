@@ -71,7 +71,7 @@ class SqlStore implements Store {
     // Sends queued by this process's writes, for its delivery worker to claim by id.
     const queued = new QueuedOutbox();
     this.messages = new SqlMessageStore(ctx, queued);
-    this.outbox = new SqlOutboxStore(ctx);
+    this.outbox = new SqlOutboxStore(ctx, queued);
     this.aiSettings = new SqlAiSettingsStore(ctx);
     this.answers = new SqlAnswerJobStore(ctx, queued);
     this.attachments = new SqlAttachmentStore(ctx);

@@ -85,7 +85,7 @@ export class SqlAnswerJobStore implements AnswerJobStore {
   }
 
   nextDueAt(): Promise<number | undefined> {
-    return lease.nextClaimableAt(this.ctx.db, QUEUE);
+    return lease.nextClaimableAt(this.ctx.db, this.ctx.dialect, QUEUE);
   }
 
   async complete(claim: AnswerClaim, outcome: AnswerOutcome): Promise<AnswerResult> {

@@ -148,7 +148,7 @@ export class SqlOutboxStore implements OutboxStore {
 
   /** The earliest time a pending job can be claimed (just after its lease, while one is held). */
   nextDueAt(): Promise<number | undefined> {
-    return lease.nextClaimableAt(this.ctx.db, QUEUE);
+    return lease.nextClaimableAt(this.ctx.db, this.ctx.dialect, QUEUE);
   }
 
   async markStep(jobId: number, step: number): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Message, Platform } from "../domain/types.js";
 import { NotFoundError, PlatformError } from "../errors.js";
+import type { JobEnd } from "../jobs/leased-job-runner.js";
 import { LeasedJobWorker } from "../jobs/leased-job-worker.js";
 import { storeFailureLogs } from "../jobs/store-failure-logs.js";
 import { describeError } from "../platforms/redact.js";
@@ -56,14 +57,16 @@ export class OutboxWorker extends LeasedJobWorker<OutboxJob> {
     });
   }
 
-  /** Sends one job and records its outcome: sent, retry later, or failed. */
-  protected async runJob(job: OutboxJob): Promise<void> {
+  /** Sends one job and records its outcome: sent, retry later, or failed (the row is gone). */
+  protected async runJob(job: OutboxJob): Promise<JobEnd> {
     const { outbox, channels, log } = this.options;
     const attempt = job.attempts + 1;
     const channel = await channels.findById(job.channelId);
     if (!channel) {
-      await this.options.notify(await outbox.markFailed(job.id, "The channel was removed"));
-      return;
+      await this.options.notify(
+        await outbox.markFailed(job.id, "The channel was removed", job.attachments),
+      );
+      return "gone";
     }
     try {
       await this.options.send(channel, job);
@@ -96,23 +99,24 @@ export class OutboxWorker extends LeasedJobWorker<OutboxJob> {
         log.info({ ...context, retryInMs: delay }, "send failed, will retry");
         this.options.onAttempt?.(channel.platform, "retry");
         await outbox.markRetry(job.id, Date.now() + delay, failure.message);
-        return;
+        return undefined;
       }
       const reason = failure.retryable
         ? `${failure.message} (gave up after ${attempt} attempts)`
         : failure.message;
       log.warn(context, "send failed for good");
       this.options.onAttempt?.(channel.platform, "failed");
-      await this.options.notify(await outbox.markFailed(job.id, reason));
-      return;
+      await this.options.notify(await outbox.markFailed(job.id, reason, job.attachments));
+      return "gone";
     }
     // Recorded before anything else happens, so the job is never handed out again. A failed
     // write is tried again at once: if it stayed unrecorded, the lease would run out and the
     // customer would get the message twice.
     this.options.onAttempt?.(channel.platform, "sent");
-    const message = await persist(() => outbox.markSent(job.id));
+    const message = await persist(() => outbox.markSent(job.id, job.attachments));
     log.debug({ job: job.id, message: job.messageId, attempt }, "sent");
     await this.options.notify(message);
+    return "gone";
   }
 }
 

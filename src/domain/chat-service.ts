@@ -113,7 +113,6 @@ export class ChatService {
     input: { content: string; clientId: string | null },
   ): Promise<AppendResult> {
     const content = validContent(input.content);
-    await this.requireConversation(actor.id, conversationId);
     return this.appendSupport(actor, conversationId, { content, clientId: input.clientId });
   }
 
@@ -130,7 +129,6 @@ export class ChatService {
     if (caption !== null && caption.length > MAX_CAPTION_LENGTH) {
       throw new ValidationError(`content must be at most ${MAX_CAPTION_LENGTH} characters`);
     }
-    await this.requireConversation(actor.id, conversationId);
     return this.appendSupport(actor, conversationId, {
       content: caption ?? KIND_LABELS[input.attachment.kind],
       clientId: input.clientId,
@@ -139,6 +137,11 @@ export class ChatService {
     });
   }
 
+  /**
+   * The ownership check happens in the append's transaction, under the conversation's lock: a
+   * conversation of another owner is not found there, exactly as `requireConversation` says,
+   * without a read of its own before the write.
+   */
   private async appendSupport(
     actor: Actor,
     conversationId: string,
@@ -153,6 +156,7 @@ export class ChatService {
       conversationId,
       type: "support",
       senderId: actor.id,
+      ownerId: actor.id,
       deliver: true,
       ...input,
     });

@@ -1,4 +1,4 @@
-import { LeasedJobRunner, type LeasedJobRunnerOptions } from "./leased-job-runner.js";
+import { type JobEnd, LeasedJobRunner, type LeasedJobRunnerOptions } from "./leased-job-runner.js";
 
 /**
  * The public face the durable workers share: `start`, `wake` and `stop` drive one
@@ -16,8 +16,11 @@ export abstract class LeasedJobWorker<J> {
     });
   }
 
-  /** Does one claimed job; a rejection means its outcome could not be recorded. */
-  protected abstract runJob(job: J): Promise<void>;
+  /**
+   * Does one claimed job; a rejection means its outcome could not be recorded. Resolves `gone`
+   * when the job's row left the table, which spares the runner a search of it.
+   */
+  protected abstract runJob(job: J): Promise<JobEnd> | Promise<void>;
 
   /** Called once claiming has stopped, before the jobs in flight are waited for. */
   protected onStopping(): void {}

@@ -114,6 +114,11 @@ export interface NewOutgoingMessage {
   type: Exclude<MessageType, "customer">;
   /** The agent for `support` messages; null for AI and marketing. */
   senderId: number | null;
+  /**
+   * The user the reply is written for: a conversation of another owner is then not found
+   * (`NotFoundError`, as for a missing one), checked under the conversation's lock.
+   */
+  ownerId?: number;
   content: string;
   clientId: string | null;
   /**
@@ -253,12 +258,21 @@ export interface OutboxStore {
    * `now + leaseMs`, so that no other worker (in any process) takes them meanwhile.
    */
   claimDue(now: number, limit: number, leaseMs: number): Promise<OutboxJob[]>;
-  /** The platform accepted it: message `sent`, job done. Returns the updated message. */
-  markSent(jobId: number): Promise<Message>;
+  /**
+   * Claims, by id and under the same conditions, up to `limit` of the jobs this process queued
+   * since it last asked, without searching the table. Undefined when it knows of none, or cannot
+   * vouch that it knows them all: `claimDue` finds them then.
+   */
+  claimQueued?(now: number, limit: number, leaseMs: number): Promise<OutboxJob[] | undefined>;
+  /**
+   * The platform accepted it: message `sent`, job done. Returns the updated message.
+   * `attachments`: the job's, as claimed, which saves reading them again.
+   */
+  markSent(jobId: number, attachments?: Attachment[]): Promise<Message>;
   /** A retryable failure: counts the attempt and schedules the next one. */
   markRetry(jobId: number, nextAttemptAt: number, error: string): Promise<void>;
   /** Gives up: message `failed` with `error` as its delivery error. Returns the message. */
-  markFailed(jobId: number, error: string): Promise<Message>;
+  markFailed(jobId: number, error: string, attachments?: Attachment[]): Promise<Message>;
   /** The earliest `next_attempt_at` of any pending job, to sleep until then. */
   nextDueAt(): Promise<number | undefined>;
   /** Sends not yet `sent` or `failed` (the metrics' `fiko_outbox_pending`). */

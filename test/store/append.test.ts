@@ -114,6 +114,28 @@ describeStores("append", ({ store }) => {
     );
   });
 
+  it("finds no conversation of another owner, before writing anything", async () => {
+    const { owner, conversation } = await newConversation(store());
+    const stored = await store().messages.append(
+      support(conversation.id, owner.id, { clientId: "mine", ownerId: owner.id }),
+    );
+    assert.equal(stored.message.seq, 2);
+    for (const clientId of [null, "mine"]) {
+      await assert.rejects(
+        store().messages.append(support(conversation.id, owner.id, { clientId, ownerId: -1 })),
+        (error: unknown) =>
+          error instanceof NotFoundError && error.message === "Conversation not found",
+      );
+    }
+    const after = await store().conversations.findById(conversation.id);
+    assert.equal(after?.lastSeq, 2);
+    const page = await store().messages.recent(conversation.id, 10);
+    assert.deepEqual(
+      page.messages.map((m) => m.seq),
+      [1, 2],
+    );
+  });
+
   it("assigns seqs 1 to 100 to 100 concurrent appends", async () => {
     const { owner, conversation } = await newConversation(store());
     const results = await Promise.all(

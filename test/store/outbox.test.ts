@@ -134,3 +134,50 @@ describeStores("outbox concurrency", ({ store, kind }) => {
     );
   });
 });
+
+describeStores("outbox jobs queued here", ({ store, sql, kind }) => {
+  it("claims the jobs this process queued by id, once, as a search would give them", async () => {
+    const outbox = store().outbox;
+    assert.ok(outbox.claimQueued);
+    const { conversation, messages } = await queue(store(), 3, "noted");
+    const now = Date.now();
+    const noted = await outbox.claimQueued(now, 2, 1000);
+    assert.deepEqual(
+      noted?.map((j) => ({ ...j, id: 0 })),
+      messages.slice(0, 2).map((m) => ({
+        id: 0,
+        messageId: m.id,
+        channelId: conversation.channelId,
+        recipientExternalId: "chat-77",
+        content: m.content,
+        attempts: 0,
+        attachments: [],
+        caption: null,
+        step: 0,
+      })),
+    );
+    // Leased by the claim: a search does not hand them out again, but finds the third.
+    const searched = await outbox.claimDue(now, 10, 1000);
+    assert.deepEqual(
+      searched.map((j) => j.messageId),
+      [messages[2]?.id],
+    );
+    // The search took the third one's note with it; nothing is left to claim by id.
+    assert.equal(await outbox.claimQueued(now, 10, 1000), undefined);
+
+    // A job leased elsewhere (another process) is not claimed through its note.
+    const { messages: taken } = await queue(store(), 1, "taken");
+    await sql("update outbox set locked_until = ? where message_id = ?", [FAR, taken[0]?.id]);
+    const { messages: last } = await queue(store(), 1, "free");
+    const claimed = await outbox.claimQueued(Date.now(), 10, 1000);
+    assert.deepEqual(
+      claimed?.map((j) => j.messageId),
+      [last[0]?.id],
+      kind,
+    );
+
+    const sent = await outbox.markSent(claimed?.[0]?.id ?? 0, []);
+    assert.deepEqual(sent, { ...last[0], deliveryStatus: "sent" });
+    assert.deepEqual(await store().messages.findById(sent.id), sent);
+  });
+});

@@ -1,10 +1,17 @@
 import { randomBytes } from "node:crypto";
 import type { Message } from "../../domain/types.js";
-import type { AnswerClaim, AnswerJobStore, AnswerOutcome, AnswerResult } from "../store.js";
+import type {
+  AnswerClaim,
+  AnswerJobStore,
+  AnswerOutcome,
+  AnswerResult,
+  OutboxJob,
+} from "../store.js";
 import { appendWithin } from "./append.js";
 import { lockConversation } from "./conversation-lock.js";
 import { loadConversation } from "./conversation-query.js";
 import * as lease from "./lease-claim.js";
+import type { QueuedOutbox } from "./queued-outbox.js";
 import type { Executor, SqlContext } from "./schema.js";
 
 // The durable automatic-answer queue: one row per conversation with an answer pending. A claim
@@ -46,7 +53,10 @@ const endJob = (trx: Executor, conversationId: string) =>
   trx.deleteFrom("ai_jobs").where("conversation_id", "=", conversationId).execute();
 
 export class SqlAnswerJobStore implements AnswerJobStore {
-  constructor(private readonly ctx: SqlContext) {}
+  constructor(
+    private readonly ctx: SqlContext,
+    private readonly outbox: QueuedOutbox,
+  ) {}
 
   async claimDue(now: number, limit: number, leaseMs: number): Promise<AnswerClaim[]> {
     if (limit <= 0) return [];
@@ -75,11 +85,13 @@ export class SqlAnswerJobStore implements AnswerJobStore {
   }
 
   nextDueAt(): Promise<number | undefined> {
-    return lease.nextClaimableAt(this.ctx.db, QUEUE);
+    return lease.nextClaimableAt(this.ctx.db, this.ctx.dialect, QUEUE);
   }
 
-  complete(claim: AnswerClaim, outcome: AnswerOutcome): Promise<AnswerResult> {
-    return this.ctx.db.transaction().execute(async (trx) => {
+  async complete(claim: AnswerClaim, outcome: AnswerOutcome): Promise<AnswerResult> {
+    // The answer's send is noted for the delivery worker only once the transaction committed.
+    const queued: { job?: OutboxJob } = {};
+    const result = await this.ctx.db.transaction().execute(async (trx) => {
       const locked = await lockConversation(trx, this.ctx.dialect, claim.conversationId);
       if (locked === undefined) return NOTHING;
       const job = await heldJob(trx, claim);
@@ -99,8 +111,9 @@ export class SqlAnswerJobStore implements AnswerJobStore {
           clientId: null,
           deliver: true,
         });
-        message = appended.message;
-        answered = appended.answered;
+        message = appended.result.message;
+        answered = appended.result.answered;
+        queued.job = appended.queued;
       }
       if (outcome.handoff) {
         await trx
@@ -127,6 +140,8 @@ export class SqlAnswerJobStore implements AnswerJobStore {
         conversation: await loadConversation(trx, claim.conversationId),
       };
     });
+    if (queued.job !== undefined) this.outbox.note(queued.job);
+    return result;
   }
 
   giveUp(claim: AnswerClaim): Promise<AnswerResult> {

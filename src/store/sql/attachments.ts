@@ -71,7 +71,7 @@ export class SqlAttachmentStore implements AttachmentStore {
 
   /** The earliest moment a job can be claimed (just after a lease, while one is held). */
   nextDueAt(): Promise<number | undefined> {
-    return lease.nextClaimableAt(this.ctx.db, QUEUE);
+    return lease.nextClaimableAt(this.ctx.db, this.ctx.dialect, QUEUE);
   }
 
   /**

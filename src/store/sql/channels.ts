@@ -12,6 +12,26 @@ const byId = new PreparedQuery((db) =>
   db.selectFrom("channels").selectAll().where("id", "=", arg<string>(0)),
 );
 
+// The polling supervisor lists the polling channels at every round (every 5 s by default), on
+// every process, with or without traffic.
+const byPlatform = new PreparedQuery((db) =>
+  db
+    .selectFrom("channels")
+    .selectAll()
+    .where("platform", "=", arg<Platform>(0))
+    .orderBy("created_at")
+    .orderBy("id"),
+);
+const byPlatformAndMode = new PreparedQuery((db) =>
+  db
+    .selectFrom("channels")
+    .selectAll()
+    .where("platform", "=", arg<Platform>(0))
+    .where("mode", "=", arg<Channel["mode"]>(1))
+    .orderBy("created_at")
+    .orderBy("id"),
+);
+
 export class SqlChannelStore implements ChannelStore {
   constructor(private readonly ctx: SqlContext) {}
 
@@ -68,9 +88,11 @@ export class SqlChannelStore implements ChannelStore {
   }
 
   async listAll(platform: Platform, mode?: Channel["mode"]): Promise<Channel[]> {
-    let query = this.ctx.db.selectFrom("channels").selectAll().where("platform", "=", platform);
-    if (mode !== undefined) query = query.where("mode", "=", mode);
-    const rows = await query.orderBy("created_at").orderBy("id").execute();
+    const { db, dialect } = this.ctx;
+    const rows =
+      mode === undefined
+        ? await byPlatform.execute(db, dialect, platform)
+        : await byPlatformAndMode.execute(db, dialect, platform, mode);
     return rows.map(toChannel);
   }
 

@@ -21,6 +21,7 @@ import { SqlCustomerStore } from "./customers.js";
 import { SqlMessageStore } from "./messages.js";
 import { migrateToLatest } from "./migrations.js";
 import { SqlOutboxStore } from "./outbox.js";
+import { QueuedOutbox } from "./queued-outbox.js";
 import type { SqlContext } from "./schema.js";
 import { SqlUserStore } from "./users.js";
 
@@ -67,10 +68,12 @@ class SqlStore implements Store {
     this.channels = new SqlChannelStore(ctx);
     this.customers = new SqlCustomerStore(ctx);
     this.conversations = new SqlConversationStore(ctx);
-    this.messages = new SqlMessageStore(ctx);
-    this.outbox = new SqlOutboxStore(ctx);
+    // Sends queued by this process's writes, for its delivery worker to claim by id.
+    const queued = new QueuedOutbox();
+    this.messages = new SqlMessageStore(ctx, queued);
+    this.outbox = new SqlOutboxStore(ctx, queued);
     this.aiSettings = new SqlAiSettingsStore(ctx);
-    this.answers = new SqlAnswerJobStore(ctx);
+    this.answers = new SqlAnswerJobStore(ctx, queued);
     this.attachments = new SqlAttachmentStore(ctx);
   }
 

@@ -1,3 +1,4 @@
+import { PreparedQuery } from "./prepared-query.js";
 import type { DialectName, Executor } from "./schema.js";
 
 // The lease queries shared by the job tables (outbox, media_jobs, ai_jobs). A row is due once
@@ -71,18 +72,9 @@ export async function releaseForRetry(
     .execute();
 }
 
-/**
- * The earliest time a row can be claimed: its due time, or, while it is leased, just after
- * the lease. Counting leased rows as due "now" would make an idle worker spin while another
- * one is still working.
- */
-export async function nextClaimableAt(
-  db: Executor,
-  queue: LeaseQueue,
-): Promise<number | undefined> {
-  const row = await db
-    .selectFrom(queue.table)
-    .select((eb) =>
+const nextClaimable = (queue: LeaseQueue) =>
+  new PreparedQuery((db) =>
+    db.selectFrom(queue.table).select((eb) =>
       eb.fn
         .min(
           eb
@@ -98,7 +90,27 @@ export async function nextClaimableAt(
             .end(),
         )
         .as("due"),
-    )
-    .executeTakeFirst();
+    ),
+  );
+
+// Asked by every idle worker at every wake-up, so compiled once per table.
+const nextClaimableByTable = new Map<LeaseQueue["table"], ReturnType<typeof nextClaimable>>();
+
+/**
+ * The earliest time a row can be claimed: its due time, or, while it is leased, just after
+ * the lease. Counting leased rows as due "now" would make an idle worker spin while another
+ * one is still working.
+ */
+export async function nextClaimableAt(
+  db: Executor,
+  dialect: DialectName,
+  queue: LeaseQueue,
+): Promise<number | undefined> {
+  let prepared = nextClaimableByTable.get(queue.table);
+  if (prepared === undefined) {
+    prepared = nextClaimable(queue);
+    nextClaimableByTable.set(queue.table, prepared);
+  }
+  const row = await prepared.executeTakeFirst(db, dialect);
   return row?.due ?? undefined;
 }

@@ -12,6 +12,7 @@ import { GroupCommit } from "./group-commit.js";
 import { type IngestRequest, ingest, ingestBatch } from "./ingest.js";
 import { findMessage, type PageRow, selectPageMessages, toPageMessages } from "./message-query.js";
 import { arg, PreparedQuery } from "./prepared-query.js";
+import type { QueuedOutbox } from "./queued-outbox.js";
 import type { SqlContext } from "./schema.js";
 import { sqliteFollowing, sqliteNewest, sqlitePreceding } from "./sqlite-pages.js";
 
@@ -48,7 +49,10 @@ const INGEST_CONCURRENCY = { sqlite: 1, postgres: 4 } as const;
 export class SqlMessageStore implements MessageStore {
   private readonly ingests: GroupCommit<IngestRequest, IngestResult>;
 
-  constructor(private readonly ctx: SqlContext) {
+  constructor(
+    private readonly ctx: SqlContext,
+    private readonly outbox: QueuedOutbox,
+  ) {
     this.ingests = new GroupCommit({
       runOne: (request) => ingest(ctx, request),
       runBatch: (requests) => ingestBatch(ctx, requests),
@@ -62,7 +66,7 @@ export class SqlMessageStore implements MessageStore {
   }
 
   append(message: NewOutgoingMessage): Promise<AppendResult> {
-    return append(this.ctx, message);
+    return append(this.ctx, message, this.outbox);
   }
 
   async editByExternalId(edit: {

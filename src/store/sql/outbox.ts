@@ -1,10 +1,13 @@
-import type { DeliveryStatus, Message } from "../../domain/types.js";
+import type { Attachment, DeliveryStatus, Message } from "../../domain/types.js";
 import { NotFoundError } from "../../errors.js";
 import type { OutboxJob, OutboxStore } from "../store.js";
 import { attachmentsOf } from "./attachment-rows.js";
 import * as lease from "./lease-claim.js";
-import { loadMessage } from "./message-query.js";
+import { selectMessages } from "./message-query.js";
+import { arg, PreparedQuery } from "./prepared-query.js";
+import type { QueuedOutbox } from "./queued-outbox.js";
 import type { Executor, SqlContext } from "./schema.js";
+import { writtenMessage } from "./written-rows.js";
 
 // The delivery queue. A row is a pending send; it is deleted when its message ends `sent` or
 // `failed`, so every row seen here is pending. A claim is a lease (locked_until): a worker
@@ -49,8 +52,54 @@ async function loadJobs(trx: Executor, ids: number[]): Promise<OutboxJob[]> {
   }));
 }
 
+// A claim by id, under the same conditions as the search (due, and not leased by anyone): of
+// two claims of one row, in any process, one changes it and the other finds it taken.
+const claimById = new PreparedQuery((db) =>
+  db
+    .updateTable("outbox")
+    .set({ locked_until: arg<number>(0) })
+    .where("id", "=", arg<number>(1))
+    .where("next_attempt_at", "<=", arg<number>(2))
+    .where((eb) => eb.or([eb("locked_until", "is", null), eb("locked_until", "<", arg<number>(2))]))
+    .returning(["attempts", "step"]),
+);
+
+// Ending a job, in one transaction: the row leaves the queue, the message takes its status.
+const deleteJob = new PreparedQuery((db) =>
+  db.deleteFrom("outbox").where("id", "=", arg<number>(0)).returning("message_id"),
+);
+const setDeliveryStatus = new PreparedQuery((db) =>
+  db
+    .updateTable("messages")
+    .set({
+      delivery_status: arg<DeliveryStatus>(0),
+      delivery_error: arg<string | null>(1),
+      updated_at: arg<number>(2),
+    })
+    .where("id", "=", arg<string>(3)),
+);
+/** The message with its sender and its customer, for the `message_updated` that follows. */
+const messageWithCustomer = new PreparedQuery((db) =>
+  selectMessages(db)
+    .innerJoin("customers as cu", "cu.id", "c.customer_id")
+    .select([
+      "cu.owner_id as customer_owner_id",
+      "cu.source as customer_source",
+      "cu.external_id as customer_external_id",
+      "cu.first_name as customer_first_name",
+      "cu.last_name as customer_last_name",
+      "cu.username as customer_username",
+      "cu.profile_picture as customer_profile_picture",
+      "cu.created_at as customer_created_at",
+    ])
+    .where("m.id", "=", arg<string>(0)),
+);
+
 export class SqlOutboxStore implements OutboxStore {
-  constructor(private readonly ctx: SqlContext) {}
+  constructor(
+    private readonly ctx: SqlContext,
+    private readonly queued: QueuedOutbox,
+  ) {}
 
   async claimDue(now: number, limit: number, leaseMs: number): Promise<OutboxJob[]> {
     if (limit <= 0) return [];
@@ -62,16 +111,35 @@ export class SqlOutboxStore implements OutboxStore {
       if (due.length === 0) return [];
       const ids = due.map((r) => r.id);
       await lease.leaseRows(trx, "outbox", ids, now + leaseMs);
+      this.queued.forget(ids);
       return loadJobs(trx, ids);
     });
   }
 
-  markSent(jobId: number): Promise<Message> {
-    return this.finish(jobId, "sent", null);
+  async claimQueued(now: number, limit: number, leaseMs: number): Promise<OutboxJob[] | undefined> {
+    if (limit <= 0) return [];
+    const noted = this.queued.take(limit);
+    if (noted === undefined) return undefined;
+    const { db, dialect } = this.ctx;
+    const claimed: OutboxJob[] = [];
+    // One row is one statement; several share a transaction, so they cost one commit.
+    const claimAll = async (executor: Executor) => {
+      for (const job of noted) {
+        const row = await claimById.executeTakeFirst(executor, dialect, now + leaseMs, job.id, now);
+        if (row !== undefined) claimed.push({ ...job, attempts: row.attempts, step: row.step });
+      }
+    };
+    if (noted.length === 1) await claimAll(db);
+    else await db.transaction().execute(claimAll);
+    return claimed;
   }
 
-  markFailed(jobId: number, error: string): Promise<Message> {
-    return this.finish(jobId, "failed", error);
+  markSent(jobId: number, attachments?: Attachment[]): Promise<Message> {
+    return this.finish(jobId, "sent", null, attachments);
+  }
+
+  markFailed(jobId: number, error: string, attachments?: Attachment[]): Promise<Message> {
+    return this.finish(jobId, "failed", error, attachments);
   }
 
   markRetry(jobId: number, nextAttemptAt: number, error: string): Promise<void> {
@@ -80,7 +148,7 @@ export class SqlOutboxStore implements OutboxStore {
 
   /** The earliest time a pending job can be claimed (just after its lease, while one is held). */
   nextDueAt(): Promise<number | undefined> {
-    return lease.nextClaimableAt(this.ctx.db, QUEUE);
+    return lease.nextClaimableAt(this.ctx.db, this.ctx.dialect, QUEUE);
   }
 
   async markStep(jobId: number, step: number): Promise<void> {
@@ -96,25 +164,41 @@ export class SqlOutboxStore implements OutboxStore {
     return Number(row?.n ?? 0);
   }
 
-  /** Ends a job: the message takes its final delivery status and the row leaves the queue. */
+  /**
+   * Ends a job: the message takes its final delivery status and the row leaves the queue.
+   * `attachments` are the job's, as claimed (an outgoing message's files never change); without
+   * them they are read.
+   */
   private async finish(
     jobId: number,
     status: DeliveryStatus,
     error: string | null,
+    attachments: Attachment[] | undefined,
   ): Promise<Message> {
-    return this.ctx.db.transaction().execute(async (trx) => {
-      const job = await trx
-        .deleteFrom("outbox")
-        .where("id", "=", jobId)
-        .returning("message_id")
-        .executeTakeFirst();
+    const { db, dialect } = this.ctx;
+    return db.transaction().execute(async (trx) => {
+      const job = await deleteJob.executeTakeFirst(trx, dialect, jobId);
       if (job === undefined) throw new NotFoundError("Outbox job not found");
-      await trx
-        .updateTable("messages")
-        .set({ delivery_status: status, delivery_error: error, updated_at: Date.now() })
-        .where("id", "=", job.message_id)
-        .execute();
-      return loadMessage(trx, job.message_id);
+      await setDeliveryStatus.execute(trx, dialect, status, error, Date.now(), job.message_id);
+      const row = await messageWithCustomer.executeTakeFirst(trx, dialect, job.message_id);
+      if (row === undefined) throw new Error(`Message ${job.message_id} missing`);
+      const customer = {
+        id: row.customer_id,
+        ownerId: row.customer_owner_id,
+        source: row.customer_source,
+        externalId: row.customer_external_id,
+        firstName: row.customer_first_name,
+        lastName: row.customer_last_name,
+        username: row.customer_username,
+        profilePicture: row.customer_profile_picture,
+        createdAt: row.customer_created_at,
+      };
+      const sender =
+        row.sender_id === null || row.sender_username === null
+          ? null
+          : { id: row.sender_id, username: row.sender_username };
+      const files = attachments ?? (await attachmentsOf(trx, [row.id])).get(row.id) ?? [];
+      return writtenMessage(row, customer, sender, files);
     });
   }
 }

@@ -5,11 +5,8 @@ import type {
   Customer,
   Message,
   MessageSender,
-  MessageType,
 } from "../../domain/types.js";
-import { toCustomer } from "./mappers.js";
-import { arg, PreparedQuery } from "./prepared-query.js";
-import type { ConversationsTable, DialectName, Executor, MessagesTable } from "./schema.js";
+import type { ConversationsTable, MessagesTable } from "./schema.js";
 
 // Results of writes, built from the values just written instead of read back: a write already
 // holds every column of its message and (through RETURNING) of its conversation, and reading
@@ -85,35 +82,4 @@ export function writtenConversation(
     },
     unreadCount: row.unread_count,
   };
-}
-
-// What a written row refers to, read by primary key with queries compiled once.
-const customerById = new PreparedQuery((db) =>
-  db.selectFrom("customers").selectAll().where("id", "=", arg<number>(0)),
-);
-const usernameById = new PreparedQuery((db) =>
-  db.selectFrom("users").select("username").where("id", "=", arg<number>(0)),
-);
-
-/** The customer of a conversation row the transaction just wrote. */
-export async function writtenCustomer(
-  trx: Executor,
-  dialect: DialectName,
-  customerId: number,
-): Promise<Customer> {
-  const row = await customerById.executeTakeFirst(trx, dialect, customerId);
-  if (row === undefined) throw new Error(`Customer ${customerId} missing`);
-  return toCustomer(row);
-}
-
-/** The author a support message shows; null for other types, as the wire wants. */
-export async function writtenSender(
-  trx: Executor,
-  dialect: DialectName,
-  type: MessageType,
-  senderId: number | null,
-): Promise<MessageSender | null> {
-  if (type !== "support" || senderId === null) return null;
-  const row = await usernameById.executeTakeFirst(trx, dialect, senderId);
-  return row === undefined ? null : { id: senderId, username: row.username };
 }

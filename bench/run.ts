@@ -4,10 +4,12 @@
 //   npm run bench -- fanout --find-max
 //   npm run bench -- --report --label "before (main)"
 import { execFileSync } from "node:child_process";
+import { relative } from "node:path";
 import { type Options, parseOptions, type ScenarioName, USAGE } from "./lib/options.js";
 import { loadAverage, machine } from "./lib/proc.js";
 import { block, DOC, defaultLabel, srcCommit, writeReport } from "./lib/report.js";
 import type { Row } from "./lib/rows.js";
+import { ROOT } from "./lib/server-process.js";
 import type { Log } from "./lib/session.js";
 import { agents } from "./scenarios/agents.js";
 import { cluster } from "./scenarios/cluster.js";
@@ -57,12 +59,17 @@ for (const name of options.scenarios) {
 const loadAfter = loadAverage();
 log(`\nload average at the end: ${loadAfter}`);
 
+/** How the report names the measured checkout: no machine's absolute path in the document. */
+function checkoutName(root: string): string {
+  return relative(ROOT, root) === "" ? "this checkout" : `the checkout ${relative(ROOT, root)}`;
+}
+
 if (options.report) {
   const label = options.label || defaultLabel();
   const context = [
     `${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC, ${defaultLabel()}, Node ${process.version}, ${machine()}`,
     `server on core ${options.serverCore}, driver on core ${options.driverCore}; load average (1, 5, 15 min) ${loadBefore} before, ${loadAfter} after`,
-    `src/ of ${options.serverRoot} at ${srcCommit(options.serverRoot)} (the last commit that changed it)`,
+    `src/ of ${checkoutName(options.serverRoot)} at ${srcCommit(options.serverRoot)} (the last commit that changed it)`,
     `command: \`npm run bench -- ${process.argv
       .slice(2)
       .map((arg) => (/\s/.test(arg) ? JSON.stringify(arg) : arg))

@@ -5,6 +5,7 @@ import { NotFoundError } from "../../errors.js";
 import type { AppendResult, NewOutgoingMessage, OutboxJob } from "../store.js";
 import { attachmentsOf, insertAttachments } from "./attachment-rows.js";
 import { loadConversation } from "./conversation-query.js";
+import { JOINED_CUSTOMER_COLUMNS, joinedCustomer } from "./mappers.js";
 import { loadMessage } from "./message-query.js";
 import { arg, PreparedQuery } from "./prepared-query.js";
 import type { QueuedOutbox } from "./queued-outbox.js";
@@ -36,36 +37,12 @@ const lockWithCustomer = (trx: Executor) =>
       "c.owner_id",
       "c.channel_id",
       "c.status",
-      "cu.id as customer_id",
-      "cu.owner_id as customer_owner_id",
-      "cu.source as customer_source",
-      "cu.external_id as customer_external_id",
-      "cu.first_name as customer_first_name",
-      "cu.last_name as customer_last_name",
-      "cu.username as customer_username",
-      "cu.profile_picture as customer_profile_picture",
-      "cu.created_at as customer_created_at",
+      ...JOINED_CUSTOMER_COLUMNS,
       "u.username as sender_username",
     ])
     .where("c.id", "=", arg<string>(1));
 const lockPostgres = new PreparedQuery((trx) => lockWithCustomer(trx).forUpdate("c"));
 const lockSqlite = new PreparedQuery(lockWithCustomer);
-
-type LockedRow = NonNullable<Awaited<ReturnType<typeof lockSqlite.executeTakeFirst>>>;
-
-function lockedCustomer(row: LockedRow): Customer {
-  return {
-    id: row.customer_id,
-    ownerId: row.customer_owner_id,
-    source: row.customer_source,
-    externalId: row.customer_external_id,
-    firstName: row.customer_first_name,
-    lastName: row.customer_last_name,
-    username: row.customer_username,
-    profilePicture: row.customer_profile_picture,
-    createdAt: row.customer_created_at,
-  };
-}
 
 const byClientId = new PreparedQuery((trx) =>
   trx
@@ -284,7 +261,7 @@ export async function appendWithin(
       ? undefined
       : await insertOutbox.executeTakeFirst(trx, dialect, row.id, deliverVia, now, caption);
 
-  const customer = lockedCustomer(locked);
+  const customer = joinedCustomer(locked);
   const answered = ANSWERING_TYPES.has(message.type)
     ? await answeredMessages(trx, dialect, locked.id, seq, now, customer)
     : [];

@@ -1,4 +1,5 @@
 import type { Conversation } from "../../domain/types.js";
+import { JOINED_CUSTOMER_COLUMNS, joinedCustomer } from "./mappers.js";
 import type { Executor } from "./schema.js";
 
 // One query yields whole Conversation objects: the customer is joined, and so is the last
@@ -18,15 +19,7 @@ export const CONVERSATION_COLUMNS = [
   "c.unread_count",
   "c.created_at",
   "c.updated_at",
-  "cu.id as customer_id",
-  "cu.owner_id as customer_owner_id",
-  "cu.source as customer_source",
-  "cu.external_id as customer_external_id",
-  "cu.first_name as customer_first_name",
-  "cu.last_name as customer_last_name",
-  "cu.username as customer_username",
-  "cu.profile_picture as customer_profile_picture",
-  "cu.created_at as customer_created_at",
+  ...JOINED_CUSTOMER_COLUMNS,
   "m.id as last_message_id",
   "m.content as last_message_content",
   "m.type as last_message_type",
@@ -55,17 +48,7 @@ export function toConversation(row: ConversationRow): Conversation {
     title: row.title,
     status: row.status,
     source: row.source,
-    customer: {
-      id: row.customer_id,
-      ownerId: row.customer_owner_id,
-      source: row.customer_source,
-      externalId: row.customer_external_id,
-      firstName: row.customer_first_name,
-      lastName: row.customer_last_name,
-      username: row.customer_username,
-      profilePicture: row.customer_profile_picture,
-      createdAt: row.customer_created_at,
-    },
+    customer: joinedCustomer(row),
     priority: row.priority,
     lastSeq: row.last_seq,
     createdAt: row.created_at,

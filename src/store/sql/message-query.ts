@@ -8,27 +8,29 @@ import { writtenMessage } from "./written-rows.js";
 // Messages are selected with their sender's username joined in; the customer (the same one
 // for a whole page) is then fetched once per batch rather than repeated on every row.
 
+/** A message's own columns and its author's username, as `writtenMessage` reads them. */
+const MESSAGE_COLUMNS = [
+  "m.id",
+  "m.conversation_id",
+  "m.seq",
+  "m.content",
+  "m.type",
+  "m.sender_id",
+  "m.is_ai_response",
+  "m.is_answered",
+  "m.delivery_status",
+  "m.delivery_error",
+  "m.client_id",
+  "m.created_at",
+  "u.username as sender_username",
+] as const;
+
 export function selectMessages(db: Executor) {
   return db
     .selectFrom("messages as m")
     .innerJoin("conversations as c", "c.id", "m.conversation_id")
     .leftJoin("users as u", "u.id", "m.sender_id")
-    .select([
-      "m.id",
-      "m.conversation_id",
-      "m.seq",
-      "m.content",
-      "m.type",
-      "m.sender_id",
-      "m.is_ai_response",
-      "m.is_answered",
-      "m.delivery_status",
-      "m.delivery_error",
-      "m.client_id",
-      "m.created_at",
-      "c.customer_id",
-      "u.username as sender_username",
-    ]);
+    .select([...MESSAGE_COLUMNS, "c.customer_id"]);
 }
 
 /**
@@ -40,21 +42,7 @@ export function selectPageMessages(db: Executor) {
   return db
     .selectFrom("messages as m")
     .leftJoin("users as u", "u.id", "m.sender_id")
-    .select([
-      "m.id",
-      "m.conversation_id",
-      "m.seq",
-      "m.content",
-      "m.type",
-      "m.sender_id",
-      "m.is_ai_response",
-      "m.is_answered",
-      "m.delivery_status",
-      "m.delivery_error",
-      "m.client_id",
-      "m.created_at",
-      "u.username as sender_username",
-    ]);
+    .select(MESSAGE_COLUMNS);
 }
 
 export type PageRow = Awaited<

@@ -3,6 +3,7 @@ import { NotFoundError } from "../../errors.js";
 import type { OutboxJob, OutboxStore } from "../store.js";
 import { attachmentsOf } from "./attachment-rows.js";
 import * as lease from "./lease-claim.js";
+import { JOINED_CUSTOMER_FIELDS, joinedCustomer } from "./mappers.js";
 import { selectMessages } from "./message-query.js";
 import { arg, PreparedQuery } from "./prepared-query.js";
 import type { QueuedOutbox } from "./queued-outbox.js";
@@ -82,16 +83,7 @@ const setDeliveryStatus = new PreparedQuery((db) =>
 const messageWithCustomer = new PreparedQuery((db) =>
   selectMessages(db)
     .innerJoin("customers as cu", "cu.id", "c.customer_id")
-    .select([
-      "cu.owner_id as customer_owner_id",
-      "cu.source as customer_source",
-      "cu.external_id as customer_external_id",
-      "cu.first_name as customer_first_name",
-      "cu.last_name as customer_last_name",
-      "cu.username as customer_username",
-      "cu.profile_picture as customer_profile_picture",
-      "cu.created_at as customer_created_at",
-    ])
+    .select(JOINED_CUSTOMER_FIELDS)
     .where("m.id", "=", arg<string>(0)),
 );
 
@@ -182,17 +174,7 @@ export class SqlOutboxStore implements OutboxStore {
       await setDeliveryStatus.execute(trx, dialect, status, error, Date.now(), job.message_id);
       const row = await messageWithCustomer.executeTakeFirst(trx, dialect, job.message_id);
       if (row === undefined) throw new Error(`Message ${job.message_id} missing`);
-      const customer = {
-        id: row.customer_id,
-        ownerId: row.customer_owner_id,
-        source: row.customer_source,
-        externalId: row.customer_external_id,
-        firstName: row.customer_first_name,
-        lastName: row.customer_last_name,
-        username: row.customer_username,
-        profilePicture: row.customer_profile_picture,
-        createdAt: row.customer_created_at,
-      };
+      const customer = joinedCustomer(row);
       const sender =
         row.sender_id === null || row.sender_username === null
           ? null

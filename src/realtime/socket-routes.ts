@@ -5,7 +5,7 @@
 export type SocketRoute =
   | { kind: "chat"; conversationId: string; query: string }
   | { kind: "conversations"; query: string }
-  /** Any other path: accepted and closed at once, as the router's catch-all did. */
+  /** Any other path: answered 404, no upgrade. */
   | { kind: "other" }
   /** A malformed percent escape: answered 400 before any upgrade, as the router did. */
   | { kind: "malformed" };

@@ -19,11 +19,24 @@ export interface SocketServerOptions {
   log: Logger;
 }
 
-const MALFORMED_BODY = JSON.stringify({ error: "Malformed URL", code: "invalid" });
-const MALFORMED =
-  "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n" +
-  "Content-Type: application/json; charset=utf-8\r\n" +
-  `Content-Length: ${Buffer.byteLength(MALFORMED_BODY)}\r\n\r\n${MALFORMED_BODY}`;
+/** A complete HTTP answer to an upgrade that is refused before it happens. */
+function refusal(status: string, body: object): string {
+  const text = JSON.stringify(body);
+  return (
+    `HTTP/1.1 ${status}\r\nConnection: close\r\n` +
+    "Content-Type: application/json; charset=utf-8\r\n" +
+    `Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`
+  );
+}
+
+const MALFORMED = refusal("400 Bad Request", { error: "Malformed URL", code: "invalid" });
+// No socket lives anywhere else: the same 404 as any unknown path, before any upgrade.
+const NOT_FOUND = refusal("404 Not Found", { error: "Not found", code: "not_found" });
+
+function refuse(socket: Duplex, answer: string): void {
+  socket.on("error", () => socket.destroy());
+  socket.end(answer);
+}
 
 /**
  * Upgrades straight from the HTTP server's `upgrade` event (HTTP or HTTPS alike). Through the
@@ -54,8 +67,7 @@ export class SocketServer {
     const { handlers } = this.options;
     switch (route.kind) {
       case "malformed":
-        socket.on("error", () => socket.destroy());
-        socket.end(MALFORMED);
+        refuse(socket, MALFORMED);
         return;
       case "chat":
         this.wss.handleUpgrade(req, socket, head, (ws) =>
@@ -70,8 +82,7 @@ export class SocketServer {
         );
         return;
       case "other":
-        // No socket lives here: accepted, then closed without a code, as before.
-        this.wss.handleUpgrade(req, socket, head, (ws) => ws.close());
+        refuse(socket, NOT_FOUND);
         return;
     }
   };

@@ -36,6 +36,36 @@ describe("socket errors", () => {
     return page.body.messages.map((m) => m.seq);
   };
 
+  it("answers an upgrade anywhere but the two socket paths with 404 and its JSON body, and a malformed path with 400", async () => {
+    const refusal = (path: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const socket = new WebSocket(`${server.wsUrl}${path}`);
+        socket.once("open", () => reject(new Error(`${path} was upgraded`)));
+        socket.once("unexpected-response", (_req, res) => {
+          let body = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => {
+            body += chunk;
+          });
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        socket.once("error", (err) => {
+          if (!/Unexpected server response/.test(err.message)) reject(err);
+        });
+      });
+    const notFound = {
+      status: 404,
+      body: JSON.stringify({ error: "Not found", code: "not_found" }),
+    };
+    assert.deepEqual(await refusal("/ws/unknown/"), notFound);
+    assert.deepEqual(await refusal(`/api/conversations/?token=${user.access}`), notFound);
+    assert.deepEqual(await refusal("/ws/chat/a/b/"), notFound);
+    assert.deepEqual(await refusal("/ws/chat/%E0%A4%A/"), {
+      status: 400,
+      body: JSON.stringify({ error: "Malformed URL", code: "invalid" }),
+    });
+  });
+
   it("answers each bad chat frame with the exact error and keeps the socket open", async () => {
     const { client } = await openChat(server, conversationId, user.access);
     const cases: Array<[string, Record<string, string>]> = [

@@ -81,8 +81,7 @@ export async function attachmentsOf(
   db: Executor,
   messageIds: readonly string[],
 ): Promise<Map<string, Attachment[]>> {
-  const byMessage = new Map<string, Attachment[]>();
-  if (messageIds.length === 0) return byMessage;
+  if (messageIds.length === 0) return new Map();
   const rows = await db
     .selectFrom("attachments")
     .selectAll()
@@ -90,10 +89,18 @@ export async function attachmentsOf(
     .orderBy("message_id")
     .orderBy("position")
     .execute();
+  return byMessage(rows);
+}
+
+/** Attachment rows grouped by message id, each group in the rows' order. */
+export function byMessage(
+  rows: readonly Selectable<AttachmentsTable>[],
+): Map<string, Attachment[]> {
+  const groups = new Map<string, Attachment[]>();
   for (const row of rows) {
-    const list = byMessage.get(row.message_id) ?? [];
-    list.push(toAttachment(row));
-    byMessage.set(row.message_id, list);
+    const list = groups.get(row.message_id);
+    if (list === undefined) groups.set(row.message_id, [toAttachment(row)]);
+    else list.push(toAttachment(row));
   }
-  return byMessage;
+  return groups;
 }

@@ -1,5 +1,5 @@
-import type { Attachment, Customer, Message } from "../../domain/types.js";
-import { attachmentsOf, toAttachment } from "./attachment-rows.js";
+import type { Attachment, Customer, Message, MessageSender } from "../../domain/types.js";
+import { attachmentsOf, byMessage } from "./attachment-rows.js";
 import { toCustomer } from "./mappers.js";
 import { arg, PreparedQuery } from "./prepared-query.js";
 import type { DialectName, Executor } from "./schema.js";
@@ -86,26 +86,12 @@ export async function toPageMessages(
   const last = rows.at(-1);
   if (first === undefined || last === undefined) return [];
   const known = customer ?? (await readCustomer(db, dialect, conversationId));
-  const attachments = new Map<string, Attachment[]>();
-  const attachmentRows = await attachmentsOfRange.execute(
-    db,
-    dialect,
-    conversationId,
-    first.seq,
-    last.seq,
+  const attachments = byMessage(
+    await attachmentsOfRange.execute(db, dialect, conversationId, first.seq, last.seq),
   );
-  for (const row of attachmentRows) {
-    const list = attachments.get(row.message_id);
-    if (list === undefined) attachments.set(row.message_id, [toAttachment(row)]);
-    else list.push(toAttachment(row));
-  }
-  return rows.map((row) => {
-    const sender =
-      row.sender_id !== null && row.sender_username !== null
-        ? { id: row.sender_id, username: row.sender_username }
-        : null;
-    return writtenMessage(row, known, sender, attachments.get(row.id) ?? []);
-  });
+  return rows.map((row) =>
+    writtenMessage(row, known, rowSender(row), attachments.get(row.id) ?? []),
+  );
 }
 
 async function readCustomer(
@@ -123,12 +109,18 @@ export type MessageRow = Awaited<
   ReturnType<ReturnType<typeof selectMessages>["executeTakeFirstOrThrow"]>
 >;
 
+/** The author of a selected message row (its `sender_id` and the joined username), if any. */
+export function rowSender(row: {
+  sender_id: number | null;
+  sender_username: string | null;
+}): MessageSender | null {
+  return row.sender_id !== null && row.sender_username !== null
+    ? { id: row.sender_id, username: row.sender_username }
+    : null;
+}
+
 function toMessage(row: MessageRow, customer: Customer, attachments: Attachment[]): Message {
-  const sender =
-    row.sender_id !== null && row.sender_username !== null
-      ? { id: row.sender_id, username: row.sender_username }
-      : null;
-  return writtenMessage(row, customer, sender, attachments);
+  return writtenMessage(row, customer, rowSender(row), attachments);
 }
 
 /** Maps rows in their order, fetching their customers and attachments in one query each. */

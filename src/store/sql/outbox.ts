@@ -4,7 +4,7 @@ import type { OutboxJob, OutboxStore } from "../store.js";
 import { attachmentsOf } from "./attachment-rows.js";
 import * as lease from "./lease-claim.js";
 import { JOINED_CUSTOMER_FIELDS, joinedCustomer } from "./mappers.js";
-import { selectMessages } from "./message-query.js";
+import { rowSender, selectMessages } from "./message-query.js";
 import { arg, PreparedQuery } from "./prepared-query.js";
 import type { QueuedOutbox } from "./queued-outbox.js";
 import type { Executor, SqlContext } from "./schema.js";
@@ -175,12 +175,8 @@ export class SqlOutboxStore implements OutboxStore {
       const row = await messageWithCustomer.executeTakeFirst(trx, dialect, job.message_id);
       if (row === undefined) throw new Error(`Message ${job.message_id} missing`);
       const customer = joinedCustomer(row);
-      const sender =
-        row.sender_id === null || row.sender_username === null
-          ? null
-          : { id: row.sender_id, username: row.sender_username };
       const files = attachments ?? (await attachmentsOf(trx, [row.id])).get(row.id) ?? [];
-      return writtenMessage(row, customer, sender, files);
+      return writtenMessage(row, customer, rowSender(row), files);
     });
   }
 }

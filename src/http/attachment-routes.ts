@@ -7,6 +7,7 @@ import type { ByteRange, FileStore } from "../files/file-store.js";
 import type { MediaFetcher } from "../files/media-fetcher.js";
 import { servedInline } from "../files/sniff.js";
 import type { AttachmentRecord, AttachmentStore } from "../store/store.js";
+import { bearerToken } from "./authenticate.js";
 
 // `GET /api/attachments/{id}/` (section 7b). Opened by a signed link (`?exp=&sig=`, no header,
 // so it works in `<img src>`) or by the owner's bearer token. Every refusal (another user, a
@@ -81,7 +82,7 @@ export async function attachmentRoutes(
     authorization: string | undefined,
   ): Promise<AttachmentRecord | undefined> {
     const signed = deps.links.valid(id, exp, sig);
-    const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    const bearer = bearerToken(authorization);
     if (!signed && bearer === undefined) return undefined;
     const record = await deps.attachments.findById(id);
     if (record === undefined) return undefined;

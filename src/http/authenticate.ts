@@ -13,16 +13,20 @@ declare module "fastify" {
 
 export type RequireUser = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
+/** The token of an `Authorization: Bearer <token>` header, if the header is one. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return header?.match(/^Bearer\s+(\S+)$/i)?.[1];
+}
+
 /**
  * A preHandler that accepts `Authorization: Bearer <access token>` and sets `request.user`;
  * with `limits`, it also counts the call against the user's REST rate (`REST_RATE_LIMIT`).
  */
 export function requireUser(accounts: AccountService, limits?: AbuseLimits): RequireUser {
   return async (request) => {
-    const header = request.headers.authorization;
-    const match = header?.match(/^Bearer\s+(\S+)$/i);
-    if (!match?.[1]) throw new UnauthorizedError("Authentication credentials were not provided");
-    const { user } = await accounts.authenticate(match[1]);
+    const token = bearerToken(request.headers.authorization);
+    if (!token) throw new UnauthorizedError("Authentication credentials were not provided");
+    const { user } = await accounts.authenticate(token);
     await limits?.restCall(user.id);
     request.user = user;
   };

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Metrics } from "../metrics/metrics.js";
 import { secretsEqual } from "../platforms/constant-time.js";
+import { bearerToken } from "./authenticate.js";
 
 /** `GET /metrics`: this process's figures; with METRICS_TOKEN set, only for its bearer. */
 export async function metricsRoutes(
@@ -9,8 +10,7 @@ export async function metricsRoutes(
 ): Promise<void> {
   app.get("/metrics", { logLevel: "warn" }, async (request, reply) => {
     if (opts.token) {
-      const match = request.headers.authorization?.match(/^Bearer\s+(\S+)$/i);
-      if (!secretsEqual(match?.[1], opts.token)) {
+      if (!secretsEqual(bearerToken(request.headers.authorization), opts.token)) {
         return reply
           .status(401)
           .header("www-authenticate", 'Bearer realm="metrics"')

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { retryDelayMs } from "../delivery/backoff.js";
 import { PlatformError } from "../errors.js";
+import type { JobEnd } from "../jobs/leased-job-runner.js";
 import { LeasedJobWorker } from "../jobs/leased-job-worker.js";
 import { storeFailureLogs } from "../jobs/store-failure-logs.js";
 import { describeError } from "../platforms/redact.js";
@@ -45,20 +46,24 @@ export class MediaFetchWorker extends LeasedJobWorker<MediaJob> {
     });
   }
 
-  /** Downloads one file, or schedules its retry, or gives it up. */
-  protected async runJob(job: MediaJob): Promise<void> {
+  /**
+   * Downloads one file, or schedules its retry, or gives it up. Every end but a retry removes
+   * the job's row (storing or giving up the file deletes it), so only a retry needs a search.
+   */
+  protected async runJob(job: MediaJob): Promise<JobEnd> {
     const { attachments, fetcher, log } = this.options;
     const record = await attachments.findById(job.attachmentId);
     // Gone with its message, or fetched on demand meanwhile (which ended the job).
-    if (record === undefined || record.attachment.state !== "pending") return;
+    if (record === undefined || record.attachment.state !== "pending") return "gone";
     const attempt = job.attempts + 1;
     try {
       await fetcher.fetch(record);
+      return "gone";
     } catch (err) {
       const reason = err instanceof PlatformError ? err.message : describeError(err);
       if (attempt >= this.options.maxAttempts) {
         await fetcher.giveUp(job.attachmentId, `${reason} (gave up after ${attempt} attempts)`);
-        return;
+        return "gone";
       }
       const retryAfter = err instanceof PlatformError ? err.retryAfterSeconds : undefined;
       const delay = retryDelayMs(attempt, this.options.baseDelayMs, retryAfter);
@@ -67,6 +72,8 @@ export class MediaFetchWorker extends LeasedJobWorker<MediaJob> {
         "media download failed, will retry",
       );
       await attachments.markRetry(job.id, Date.now() + delay, reason);
+      // Still in the table, due again later: the runner searches.
+      return undefined;
     }
   }
 }

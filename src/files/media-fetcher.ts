@@ -72,11 +72,8 @@ export class MediaFetcher {
       const stream = await this.deps.open(channel, record.ref);
       ({ size } = await files.put(id, stream, { maxBytes: MAX_FETCH_BYTES }));
     } catch (err) {
-      if (err instanceof FileTooLargeError) {
-        await this.giveUp(id, err.message);
-        return "unavailable";
-      }
-      if (err instanceof PlatformError && !err.retryable) {
+      // Refused for good (too big, or a final platform answer): the message keeps no link.
+      if (err instanceof FileTooLargeError || (err instanceof PlatformError && !err.retryable)) {
         await this.giveUp(id, err.message);
         return "unavailable";
       }

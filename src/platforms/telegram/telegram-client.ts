@@ -131,19 +131,7 @@ export class TelegramClient {
    * get bytes, never the URL.
    */
   async downloadFile(fileId: string): Promise<{ body: Buffer; contentType: string }> {
-    const file = await this.call(() => this.api.getFile(fileId));
-    if (!file.file_path) throw new PlatformError("Telegram has no file path for it", false);
-    const url = `${this.options.apiRoot}/file/bot${this.token}/${file.file_path}`;
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        signal: AbortSignal.timeout(TELEGRAM_REQUEST_TIMEOUT_SECONDS * 1000),
-      });
-    } catch (err) {
-      throw new PlatformError("Could not reach Telegram", true, undefined, {
-        cause: redact(String(err), this.token),
-      });
-    }
+    const response = await this.fetchFile(fileId, TELEGRAM_REQUEST_TIMEOUT_SECONDS * 1000);
     if (!response.ok) {
       await response.body?.cancel();
       throw new PlatformError(`Telegram file download failed (HTTP ${response.status})`, false);
@@ -158,23 +146,31 @@ export class TelegramClient {
    * the token, so it never leaves this method; errors are redacted.
    */
   async openFile(fileId: string, timeoutMs: number): Promise<NodeJS.ReadableStream> {
-    const file = await this.call(() => this.api.getFile(fileId));
-    if (!file.file_path) throw new PlatformError("Telegram has no file path for it", false);
-    const url = `${this.options.apiRoot}/file/bot${this.token}/${file.file_path}`;
-    let response: Response;
-    try {
-      response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    } catch (err) {
-      throw new PlatformError("Could not reach Telegram", true, undefined, {
-        cause: redact(String(err), this.token),
-      });
-    }
+    const response = await this.fetchFile(fileId, timeoutMs);
     if (!response.ok || response.body === null) {
       await response.body?.cancel();
       const retryable = response.status >= 500 || response.status === 429;
       throw new PlatformError(`Telegram file download failed (HTTP ${response.status})`, retryable);
     }
     return Readable.fromWeb(response.body as Parameters<typeof Readable.fromWeb>[0]);
+  }
+
+  /**
+   * The response for a file id (getFile, then the file URL), whatever its status: each caller
+   * decides what a failed status means. The URL embeds the token, so it never leaves here, and
+   * a network error is redacted.
+   */
+  private async fetchFile(fileId: string, timeoutMs: number): Promise<Response> {
+    const file = await this.call(() => this.api.getFile(fileId));
+    if (!file.file_path) throw new PlatformError("Telegram has no file path for it", false);
+    const url = `${this.options.apiRoot}/file/bot${this.token}/${file.file_path}`;
+    try {
+      return await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    } catch (err) {
+      throw new PlatformError("Could not reach Telegram", true, undefined, {
+        cause: redact(String(err), this.token),
+      });
+    }
   }
 
   private async call<T>(request: () => Promise<T>): Promise<T> {

@@ -132,8 +132,12 @@ export async function attachmentRoutes(
     if (record === undefined) return reply.code(404).send(NOT_FOUND);
     if (!(await ready(record, reply))) return reply;
 
-    // Re-read: an on-demand fetch just filled in the sniffed type.
-    const current = (await deps.attachments.findById(id)) ?? record;
+    // Only an on-demand fetch (of a pending file) has just filled in the sniffed type; a stored
+    // file's record is already complete.
+    const current =
+      record.attachment.state === "pending"
+        ? ((await deps.attachments.findById(id)) ?? record)
+        : record;
     const stat = await deps.files.stat(id);
     if (stat === undefined) return reply.code(404).send(NOT_FOUND);
     const mimeType = current.attachment.mimeType ?? "application/octet-stream";

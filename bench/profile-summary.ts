@@ -2,7 +2,10 @@
 // self time, and self time per source area (our modules by folder, dependencies by package),
 // which is how the changes recorded in docs/benchmarks.md were chosen.
 //
-//   node --import tsx bench/profile-summary.ts /tmp/prof/CPU.*.cpuprofile [--top 40]
+//   node --import tsx bench/profile-summary.ts /tmp/prof/CPU.*.cpuprofile [--top 40] [--last 9]
+//
+// `--last S` keeps only the samples of the profile's last S seconds (a scenario's window ends
+// shortly before the server stops), so that start-up and seeding do not blur the figures.
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 
@@ -34,7 +37,10 @@ function main(): void {
   const args = process.argv.slice(2);
   const topIndex = args.indexOf("--top");
   const top = topIndex >= 0 ? Number(args[topIndex + 1]) : 40;
-  const files = args.filter((a, i) => !a.startsWith("--") && (topIndex < 0 || i !== topIndex + 1));
+  const lastIndex = args.indexOf("--last");
+  const lastMicros = lastIndex >= 0 ? Number(args[lastIndex + 1]) * 1e6 : Number.POSITIVE_INFINITY;
+  const values = new Set([topIndex + 1, lastIndex + 1].filter((i) => i > 0));
+  const files = args.filter((a, i) => !a.startsWith("--") && !values.has(i));
   for (const file of files) {
     const profile = profileShape.parse(JSON.parse(readFileSync(file, "utf8")));
     const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
@@ -42,10 +48,13 @@ function main(): void {
     const selfByArea = new Map<string, number>();
     let total = 0;
     let idle = 0;
+    const span = profile.timeDeltas.reduce((sum, delta) => sum + delta, 0);
+    let elapsed = 0;
     profile.samples.forEach((id, i) => {
       const frame = byId.get(id);
       const micros = profile.timeDeltas[i] ?? 0;
-      if (!frame) return;
+      elapsed += micros;
+      if (!frame || span - elapsed > lastMicros) return;
       if (frame.functionName === "(idle)") {
         idle += micros;
         return;

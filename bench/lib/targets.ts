@@ -86,10 +86,14 @@ function poster(servers: ServerProcess[], path: string, headers: Record<string, 
 /**
  * `BENCH_PROFILE_DIR=dir`: every Fiko process writes a V8 CPU profile there when it stops
  * (open it in Chrome's DevTools, or summarise it with `node bench/profile-summary.ts`).
+ * `BENCH_PERF_MAP=1`: every Fiko process writes `/tmp/perf-<pid>.map`, so that
+ * `perf record -g -p <pid>` names JavaScript functions; perf samples the CPU the kernel and
+ * the native libraries use too, which the V8 profile does not show.
  */
 function profileArgs(): string[] {
   const dir = process.env.BENCH_PROFILE_DIR;
-  return dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : [];
+  const perf = process.env.BENCH_PERF_MAP === "1" ? ["--perf-basic-prof"] : [];
+  return [...perf, ...(dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : [])];
 }
 
 /** Posts the first message of every customer, so the conversations exist before sockets open. */

@@ -44,13 +44,15 @@ export function instagramWebhookPlugin(deps: {
 
     const duplicates = new WeakSet<object>();
     // Counted once the answer is known, so every refusal counts as rejected; server errors are
-    // logged, not counted.
-    const count = async (request: object, reply: { statusCode: number }) => {
+    // logged, not counted. A callback hook: an async one costs a promise per request.
+    const count = (request: object, reply: { statusCode: number }, done: () => void) => {
       const status = reply.statusCode;
-      if (status >= 500) return;
-      deps.outcome?.(
-        status >= 400 ? "rejected" : duplicates.has(request) ? "duplicate" : "accepted",
-      );
+      if (status < 500) {
+        deps.outcome?.(
+          status >= 400 ? "rejected" : duplicates.has(request) ? "duplicate" : "accepted",
+        );
+      }
+      done();
     };
 
     app.post(INSTAGRAM_WEBHOOK_PATH, { onResponse: count }, async (request, reply) => {

@@ -49,12 +49,15 @@ export function registerTelegramWebhook(
       onRequest: authenticate,
       // Counted once the answer is known, so refusals before the handler (a bad secret, a body
       // that is not JSON) count as rejected too. Server errors are not counted: they are logged.
-      onResponse: async (request, reply) => {
+      // A callback hook: an async one costs a promise and a microtask turn per request.
+      onResponse: (request, reply, done) => {
         const status = reply.statusCode;
-        if (status >= 500) return;
-        deps.outcome?.(
-          status >= 400 ? "rejected" : duplicates.has(request) ? "duplicate" : "accepted",
-        );
+        if (status < 500) {
+          deps.outcome?.(
+            status >= 400 ? "rejected" : duplicates.has(request) ? "duplicate" : "accepted",
+          );
+        }
+        done();
       },
     },
     async (request, reply) => {

@@ -2,6 +2,17 @@ import cors from "@fastify/cors";
 import type { FastifyInstance } from "fastify";
 import { addSecurityHeaders } from "./security-headers.js";
 
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /**
+     * `false` on a route that only servers call (platform webhooks): @fastify/cors adds nothing
+     * to its answers. A browser's preflight for it is still answered by the plugin's OPTIONS
+     * route, and a page of a refused origin is still refused by the origin check.
+     */
+    cors?: false;
+  }
+}
+
 export interface SecurityOptions {
   /** Origins allowed besides the server's own; undefined: every origin. */
   allowedOrigins: string[] | undefined;
@@ -60,7 +71,8 @@ export async function registerSecurity(app: FastifyInstance, opts: SecurityOptio
     origin: true,
     methods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
     allowedHeaders: ["Authorization", "Content-Type"],
-    exposedHeaders: ["Retry-After"],
+    // One string, not a list: the plugin joins a list again on every request.
+    exposedHeaders: "Retry-After",
     maxAge: 600,
   });
 

@@ -55,7 +55,9 @@ export function instagramWebhookPlugin(deps: {
       done();
     };
 
-    app.post(INSTAGRAM_WEBHOOK_PATH, { onResponse: count }, async (request, reply) => {
+    // Meta's servers call this, never a page: no CORS headers to work out per request.
+    const options = { config: { cors: false as const }, onResponse: count };
+    app.post(INSTAGRAM_WEBHOOK_PATH, options, async (request, reply) => {
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const header = request.headers[HUB_SIGNATURE_HEADER];
       const signature = typeof header === "string" ? header : undefined;

@@ -46,6 +46,8 @@ export function registerTelegramWebhook(
   app.post<{ Params: { channelId: string } }>(
     telegramWebhookPath(":channelId"),
     {
+      // Telegram's servers call this, never a page: no CORS headers to work out per request.
+      config: { cors: false },
       onRequest: authenticate,
       // Counted once the answer is known, so refusals before the handler (a bad secret, a body
       // that is not JSON) count as rejected too. Server errors are not counted: they are logged.

@@ -31,7 +31,7 @@ const ATTACHMENT =
   "a.mime_type, a.file_name, a.size, a.width, a.height, a.duration, a.latitude, a.longitude, " +
   "a.title, a.address, a.phone_number, a.first_name, a.last_name) end";
 
-type AttachmentTuple = [
+export type AttachmentTuple = [
   position: number,
   id: string,
   kind: AttachmentKind,
@@ -52,7 +52,7 @@ type AttachmentTuple = [
 ];
 
 /** One message and one of its attachments (null: it has none); a message per attachment. */
-type PageTuple = [
+export type PageTuple = [
   id: string,
   seq: number,
   content: string,
@@ -71,7 +71,7 @@ type PageTuple = [
 /** Rows of one conversation with `condition` on seq, `order` by seq, at most `?` of them. */
 function pageText(condition: string, order: "asc" | "desc"): string {
   // The aggregate takes the rows in the order of the limited subquery and of the index probe;
-  // SQLite does not promise that order, so `pageMessages` checks it (and sorts if ever needed)
+  // SQLite does not promise that order, so the reader checks it (and sorts if ever needed)
   // rather than paying for a sort on every page.
   return (
     `select json_group_array(json_array(${MESSAGE_COLUMNS}, ${ATTACHMENT})) as page ` +
@@ -97,7 +97,7 @@ class PageQuery<A extends readonly unknown[]> {
     }));
   }
 
-  async tuples(db: Executor, ...args: A): Promise<PageTuple[]> {
+  async tuples(db: Executor, order: "asc" | "desc", ...args: A): Promise<PageTuple[]> {
     let json = this.direct.value(db, ...args);
     if (json === undefined) {
       const result = await db.executeQuery<{ page: string }>(
@@ -106,7 +106,7 @@ class PageQuery<A extends readonly unknown[]> {
       json = result.rows[0]?.page;
     }
     // The text is SQLite's own json_array output of the columns above, in that order.
-    return typeof json === "string" ? (JSON.parse(json) as PageTuple[]) : [];
+    return inPageOrder(typeof json === "string" ? (JSON.parse(json) as PageTuple[]) : [], order);
   }
 }
 
@@ -114,7 +114,10 @@ const NEWEST = new PageQuery<[string, number]>(pageText("", "desc"), 2);
 const FOLLOWING = new PageQuery<[string, number, number]>(pageText(" and seq > ?", "asc"), 3);
 const PRECEDING = new PageQuery<[string, number, number]>(pageText(" and seq < ?", "desc"), 3);
 
-/** A page read newest first or oldest first: its tuples, a message per attachment. */
+/**
+ * A page read newest first or oldest first: its tuples, a message per attachment, in the
+ * page's order (seq, then attachment position).
+ */
 export interface SqlitePage {
   tuples: PageTuple[];
   order: "asc" | "desc";
@@ -126,7 +129,7 @@ export const sqliteNewest = async (
   conversationId: string,
   limit: number,
 ): Promise<SqlitePage> => ({
-  tuples: await NEWEST.tuples(db, conversationId, limit),
+  tuples: await NEWEST.tuples(db, "desc", conversationId, limit),
   order: "desc",
 });
 
@@ -137,7 +140,7 @@ export const sqliteFollowing = async (
   afterSeq: number,
   limit: number,
 ): Promise<SqlitePage> => ({
-  tuples: await FOLLOWING.tuples(db, conversationId, afterSeq, limit),
+  tuples: await FOLLOWING.tuples(db, "asc", conversationId, afterSeq, limit),
   order: "asc",
 });
 
@@ -148,7 +151,7 @@ export const sqlitePreceding = async (
   beforeSeq: number,
   limit: number,
 ): Promise<SqlitePage> => ({
-  tuples: await PRECEDING.tuples(db, conversationId, beforeSeq, limit),
+  tuples: await PRECEDING.tuples(db, "desc", conversationId, beforeSeq, limit),
   order: "desc",
 });
 
@@ -185,7 +188,7 @@ function toAttachment(t: AttachmentTuple): Attachment {
 }
 
 /** Whether the tuples come in the page's order: seq, then attachment position. */
-function inPageOrder(tuples: PageTuple[], order: "asc" | "desc"): boolean {
+function ordered(tuples: PageTuple[], order: "asc" | "desc"): boolean {
   for (let i = 1; i < tuples.length; i++) {
     const previous = tuples[i - 1];
     const current = tuples[i];
@@ -196,6 +199,13 @@ function inPageOrder(tuples: PageTuple[], order: "asc" | "desc"): boolean {
     } else if (order === "asc" ? step < 0 : step > 0) return false;
   }
   return true;
+}
+
+/** The tuples in the page's order: as they came (the usual case, checked) or sorted. */
+export function inPageOrder(tuples: PageTuple[], order: "asc" | "desc"): PageTuple[] {
+  if (ordered(tuples, order)) return tuples;
+  const sign = order === "asc" ? 1 : -1;
+  return tuples.sort((x, y) => sign * (x[1] - y[1]) || (x[12]?.[0] ?? 0) - (y[12]?.[0] ?? 0));
 }
 
 /**
@@ -209,10 +219,6 @@ export function pageMessages(
   customer: Customer,
 ): Message[] {
   const { tuples, order } = page;
-  if (!inPageOrder(tuples, order)) {
-    const sign = order === "asc" ? 1 : -1;
-    tuples.sort((x, y) => sign * (x[1] - y[1]) || (x[12]?.[0] ?? 0) - (y[12]?.[0] ?? 0));
-  }
   const messages: Message[] = [];
   let current: Message | undefined;
   for (const t of tuples) {

@@ -71,4 +71,12 @@ describe("direct SQLite reads", () => {
     assert.deepEqual(usernames.all(db, "d", 5), []);
     assert.equal(count.value(db), 3);
   });
+
+  it("leave a closed store to Kysely, whose error callers know", async () => {
+    const closed = openSqlite(":memory:");
+    await migrateToLatest(closed, "sqlite");
+    assert.equal(count.value(closed), 0);
+    await closed.destroy();
+    assert.equal(count.value(closed), undefined);
+  });
 });

@@ -20,6 +20,12 @@ export function allowDirectReads(db: Executor, database: BetterSqlite3.Database)
   databases.set(db, database);
 }
 
+/** `db`'s connection when a direct read may run on it now; closed, Kysely gives its error. */
+function readableNow(db: Executor): BetterSqlite3.Database | undefined {
+  const database = databases.get(db);
+  return database === undefined || !database.open || database.inTransaction ? undefined : database;
+}
+
 interface Prepared {
   statement: BetterSqlite3.Statement;
   /** Per statement parameter: the argument index it takes, or undefined to keep the constant. */
@@ -67,16 +73,16 @@ export class DirectRead<A extends readonly unknown[], R> {
 
   /** The rows, read now; undefined when the read must go through Kysely (see above). */
   all(db: Executor, ...args: A): R[] | undefined {
-    const database = databases.get(db);
-    if (database === undefined || database.inTransaction) return undefined;
+    const database = readableNow(db);
+    if (database === undefined) return undefined;
     const prepared = this.prepare(db, database);
     return prepared.statement.pluck(false).all(this.parameters(prepared, args)) as R[];
   }
 
   /** The first column of the first row, read now; undefined as for `all`, null without rows. */
   value(db: Executor, ...args: A): unknown {
-    const database = databases.get(db);
-    if (database === undefined || database.inTransaction) return undefined;
+    const database = readableNow(db);
+    if (database === undefined) return undefined;
     const prepared = this.prepare(db, database);
     const value: unknown = prepared.statement.pluck(true).get(this.parameters(prepared, args));
     return value ?? null;

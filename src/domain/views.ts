@@ -53,7 +53,37 @@ export const attachmentView = (a: Attachment): AttachmentView => ({
   last_name: a.lastName,
 });
 
-export const isoTime = (ms: number): string => new Date(ms).toISOString();
+const DAY_MS = 86_400_000;
+/** 10000-01-01: from there on toISOString writes a six-digit year with its sign. */
+const YEAR_10000_MS = 253_402_300_800_000;
+const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, "0"));
+const THREE_DIGITS = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, "0"));
+
+// The date part of the day last formatted: a page's messages are mostly of one day.
+let formattedDay = Number.NaN;
+let formattedDate = "";
+
+/**
+ * `new Date(ms).toISOString()`, the time of day written by arithmetic: toISOString cost about
+ * 0.8 us a call, 40 us for the 50 messages of a snapshot. The date part still comes from
+ * Date, once per day; times outside 1970-9999 or not whole milliseconds are Date's alone.
+ */
+export function isoTime(ms: number): string {
+  if (!(Number.isInteger(ms) && ms >= 0 && ms < YEAR_10000_MS)) return new Date(ms).toISOString();
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== formattedDay) {
+    formattedDate = new Date(day * DAY_MS).toISOString().slice(0, 11);
+    formattedDay = day;
+  }
+  let rest = ms - day * DAY_MS;
+  const millis = rest % 1000;
+  rest = (rest - millis) / 1000;
+  const seconds = rest % 60;
+  rest = (rest - seconds) / 60;
+  const minutes = rest % 60;
+  const hours = (rest - minutes) / 60;
+  return `${formattedDate}${TWO_DIGITS[hours]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[seconds]}.${THREE_DIGITS[millis]}Z`;
+}
 
 export const customerView = (c: Customer): CustomerView => ({
   id: c.id,
@@ -83,6 +113,78 @@ export function messageView(m: Message): MessageView {
   // Present only on failed deliveries, as the contract describes it.
   if (m.deliveryError !== null) view.delivery_error = m.deliveryError;
   return view;
+}
+
+// The JSON text of a message view, written directly: the same bytes as
+// `JSON.stringify(messageView(m))` (the views' field order, JSON.stringify's escaping of every
+// string), without the view objects. A 50-message snapshot made about 1,000 objects only to
+// serialize them; this is most of its frame's CPU. Tests hold the two equal field for field.
+
+const jsonText = (value: string): string => JSON.stringify(value);
+const jsonNullableText = (value: string | null): string =>
+  value === null ? "null" : JSON.stringify(value);
+// JSON.stringify writes a number as String() does, and a non-finite one as null.
+const jsonNumber = (value: number | null): string =>
+  value === null || !Number.isFinite(value) ? "null" : String(value);
+
+/** `JSON.stringify(customerView(c))`. */
+export const customerJson = (c: Customer): string =>
+  `{"id":${jsonNumber(c.id)},"first_name":${jsonText(c.firstName)},` +
+  `"last_name":${jsonText(c.lastName)},"username":${jsonNullableText(c.username)},` +
+  `"source":${jsonText(c.source)},"profile_picture":${jsonNullableText(c.profilePicture)}}`;
+
+/** `JSON.stringify(attachmentView(a))`, its link signed now. */
+export function attachmentJson(a: Attachment): string {
+  const url =
+    a.state === "stored" || a.state === "pending" ? jsonText(attachmentLink(a.id)) : "null";
+  return (
+    `{"id":${jsonText(a.id)},"kind":${jsonText(a.kind)},"mime_type":${jsonNullableText(a.mimeType)},` +
+    `"file_name":${jsonNullableText(a.fileName)},"size":${jsonNumber(a.size)},` +
+    `"width":${jsonNumber(a.width)},"height":${jsonNumber(a.height)},` +
+    `"duration":${jsonNumber(a.duration)},"url":${url},"latitude":${jsonNumber(a.latitude)},` +
+    `"longitude":${jsonNumber(a.longitude)},"title":${jsonNullableText(a.title)},` +
+    `"address":${jsonNullableText(a.address)},"phone_number":${jsonNullableText(a.phoneNumber)},` +
+    `"first_name":${jsonNullableText(a.firstName)},"last_name":${jsonNullableText(a.lastName)}}`
+  );
+}
+
+/**
+ * `JSON.stringify(messageView(m))`. `customer`: the JSON of `m.customer` when the caller has it
+ * (a page's messages share one customer).
+ */
+export function messageJson(m: Message, customer: string = customerJson(m.customer)): string {
+  const sender =
+    m.sender === null
+      ? "null"
+      : `{"id":${jsonNumber(m.sender.id)},"username":${jsonText(m.sender.username)}}`;
+  let attachments = "[]";
+  if (m.attachments.length > 0) attachments = `[${m.attachments.map(attachmentJson).join(",")}]`;
+  const json =
+    `{"id":${jsonText(m.id)},"conversation_id":${jsonText(m.conversationId)},` +
+    `"seq":${jsonNumber(m.seq)},"content":${jsonText(m.content)},"type":${jsonText(m.type)},` +
+    `"customer":${customer},"sender":${sender},"is_ai_response":${m.isAiResponse},` +
+    `"is_answered":${m.isAnswered},"delivery_status":${jsonText(m.deliveryStatus)},` +
+    `"client_id":${jsonNullableText(m.clientId)},"attachments":${attachments},` +
+    `"created_at":${jsonText(isoTime(m.createdAt))}`;
+  // delivery_error comes last, as messageView adds it after the other fields.
+  return m.deliveryError === null
+    ? `${json}}`
+    : `${json},"delivery_error":${jsonText(m.deliveryError)}}`;
+}
+
+/** The JSON array of the messages' views; a customer shared by neighbours is written once. */
+export function messagesJson(messages: readonly Message[]): string {
+  let json = "";
+  let customer: Customer | undefined;
+  let customerText = "";
+  for (const m of messages) {
+    if (m.customer !== customer) {
+      customer = m.customer;
+      customerText = customerJson(customer);
+    }
+    json += json === "" ? messageJson(m, customerText) : `,${messageJson(m, customerText)}`;
+  }
+  return `[${json}]`;
 }
 
 export const conversationView = (c: Conversation): ConversationView => ({

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { SignJWT } from "jose";
+import WebSocket from "ws";
 import { readClaims } from "../../client/jwt.js";
+import { NO_ATTACHMENT_FIELDS } from "../../src/domain/attachment-fields.js";
+import { messageView } from "../../src/domain/views.js";
 import {
   api,
   chatUrl,
@@ -31,6 +34,83 @@ describe("chat socket", () => {
   const closeCodeOf = async (url: string) => await (await WsClient.connect(url)).closed;
 
   describe("connecting", () => {
+    it("sends a snapshot that is, byte for byte, its messages each read alone", async () => {
+      const tricky = 'quote " backslash \\ nl \n ls \u2028 😀';
+      const first = await ingest(server, alice.id, tricky, { externalId: "5101" });
+      const conversationId = first.conversation.id;
+      const { message: withFiles } = await server.server.chat.ingestCustomerMessage({
+        channelId: first.channelId,
+        ownerId: alice.id,
+        source: "telegram",
+        customerExternalId: "5101",
+        firstName: "John",
+        lastName: "Doe",
+        username: "johnd",
+        externalMessageId: "5101-files",
+        content: "[files]",
+        attachments: [
+          {
+            ...NO_ATTACHMENT_FIELDS,
+            kind: "location",
+            ref: null,
+            latitude: 48.858370123,
+            longitude: 2.2944,
+          },
+          {
+            ...NO_ATTACHMENT_FIELDS,
+            kind: "contact",
+            ref: null,
+            phoneNumber: "+1 555",
+            firstName: "Ann",
+          },
+          {
+            ...NO_ATTACHMENT_FIELDS,
+            kind: "document",
+            ref: null,
+            mimeType: "application/pdf",
+            fileName: "terms.pdf",
+            size: 2048,
+          },
+        ],
+      });
+      const actor = { id: alice.id, username: alice.username };
+      await server.server.chat.sendMessage(actor, conversationId, {
+        content: "on it",
+        clientId: "k1",
+      });
+      const socket = new WebSocket(chatUrl(server, conversationId, alice.access));
+      const texts: string[] = [];
+      await new Promise<void>((resolve, reject) => {
+        socket.on("message", (data) => {
+          texts.push(String(data));
+          if (texts.length === 2) resolve();
+        });
+        socket.once("error", reject);
+      });
+      socket.close();
+      const page = await server.server.chat.readMessages(conversationId, { limit: 50 });
+      const alone = await Promise.all(
+        page.messages.map((m) => server.server.store.messages.findById(m.id)),
+      );
+      assert.deepEqual(
+        alone.map((m) => [m?.seq, m?.attachments.length]),
+        [
+          [1, 0],
+          [2, 3],
+          [3, 0],
+        ],
+      );
+      assert.equal(withFiles.attachments.length, 3);
+      assert.equal(
+        texts[1],
+        JSON.stringify({
+          type: "recent_messages",
+          messages: alone.map((m) => (m === undefined ? null : messageView(m))),
+          has_more: false,
+        }),
+      );
+    });
+
     it("closes 4001 without a token, with a bad token, a refresh token or an unknown user", async () => {
       const { conversation } = await ingest(server, alice.id, "hi");
       const base = `${server.wsUrl}/ws/chat/${conversation.id}/`;

@@ -7,6 +7,7 @@ import { namedStatementPool } from "./postgres-statements.js";
 import type { Database } from "./schema.js";
 import { startCheckpointer } from "./sqlite-checkpointer.js";
 import { FastSqliteDialect } from "./sqlite-dialect.js";
+import { allowDirectReads } from "./sqlite-direct.js";
 
 export interface StoreLog {
   warn(obj: object, msg?: string): void;
@@ -27,7 +28,11 @@ export function openSqlite(path: string, log?: StoreLog): Kysely<Database> {
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
   database.function("lower", { deterministic: true }, unicodeLower);
-  if (inMemory) return new Kysely<Database>({ dialect: new FastSqliteDialect(database) });
+  if (inMemory) {
+    const db = new Kysely<Database>({ dialect: new FastSqliteDialect(database) });
+    allowDirectReads(db, database);
+    return db;
+  }
   // Checkpoints run off the server's thread (see sqlite-checkpointer.ts).
   database.pragma("wal_autocheckpoint = 0");
   const checkpointer = startCheckpointer(
@@ -37,9 +42,11 @@ export function openSqlite(path: string, log?: StoreLog): Kysely<Database> {
     },
     log,
   );
-  return new Kysely<Database>({
+  const db = new Kysely<Database>({
     dialect: new FastSqliteDialect(database, () => checkpointer.stop()),
   });
+  allowDirectReads(db, database);
+  return db;
 }
 
 /** SQLite's own default, restored if the checkpoint thread fails. */

@@ -94,7 +94,8 @@ export async function toPageMessages(
   );
 }
 
-async function readCustomer(
+/** The customer of a conversation (known to exist). */
+export async function readCustomer(
   db: Executor,
   dialect: DialectName,
   conversationId: string,

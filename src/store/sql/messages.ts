@@ -10,15 +10,28 @@ import type {
 import { append } from "./append.js";
 import { GroupCommit } from "./group-commit.js";
 import { type IngestRequest, ingest, ingestBatch } from "./ingest.js";
-import { findMessage, type PageRow, selectPageMessages, toPageMessages } from "./message-query.js";
+import {
+  findMessage,
+  type PageRow,
+  readCustomer,
+  selectPageMessages,
+  toPageMessages,
+} from "./message-query.js";
 import { arg, PreparedQuery } from "./prepared-query.js";
 import type { QueuedOutbox } from "./queued-outbox.js";
 import type { SqlContext } from "./schema.js";
-import { sqliteFollowing, sqliteNewest, sqlitePreceding } from "./sqlite-pages.js";
+import {
+  pageMessages,
+  pageSize,
+  type SqlitePage,
+  sqliteFollowing,
+  sqliteNewest,
+  sqlitePreceding,
+} from "./sqlite-pages.js";
 
 // The snapshot of every chat socket's handshake (`newest`), its resume (`following`) and the
-// pages back (`preceding`), compiled once (PostgreSQL; SQLite reads them as JSON, see
-// sqlite-pages.ts).
+// pages back (`preceding`), compiled once (PostgreSQL; SQLite reads them as JSON with their
+// attachments, see sqlite-pages.ts).
 const newest = new PreparedQuery((db) =>
   selectPageMessages(db)
     .where("m.conversation_id", "=", arg<string>(0))
@@ -102,10 +115,15 @@ export class SqlMessageStore implements MessageStore {
 
   async recent(conversationId: string, limit: number, customer?: Customer): Promise<MessagePage> {
     const { db, dialect } = this.ctx;
-    const rows =
-      dialect === "sqlite"
-        ? await sqliteNewest(db, conversationId, limit + 1)
-        : await newest.execute(db, dialect, conversationId, limit + 1);
+    if (dialect === "sqlite") {
+      return this.sqlitePage(
+        conversationId,
+        await sqliteNewest(db, conversationId, limit + 1),
+        limit,
+        customer,
+      );
+    }
+    const rows = await newest.execute(db, dialect, conversationId, limit + 1);
     return this.newestFirstPage(conversationId, rows, limit, customer);
   }
 
@@ -116,10 +134,11 @@ export class SqlMessageStore implements MessageStore {
     customer?: Customer,
   ): Promise<MessagePage> {
     const { db, dialect } = this.ctx;
-    const rows =
-      dialect === "sqlite"
-        ? await sqliteFollowing(db, conversationId, afterSeq, limit + 1)
-        : await following.execute(db, dialect, conversationId, afterSeq, limit + 1);
+    if (dialect === "sqlite") {
+      const page = await sqliteFollowing(db, conversationId, afterSeq, limit + 1);
+      return this.sqlitePage(conversationId, page, limit, customer);
+    }
+    const rows = await following.execute(db, dialect, conversationId, afterSeq, limit + 1);
     const hasMore = rows.length > limit;
     const page = hasMore ? rows.slice(0, limit) : rows;
     return {
@@ -135,11 +154,26 @@ export class SqlMessageStore implements MessageStore {
     customer?: Customer,
   ): Promise<MessagePage> {
     const { db, dialect } = this.ctx;
-    const rows =
-      dialect === "sqlite"
-        ? await sqlitePreceding(db, conversationId, beforeSeq, limit + 1)
-        : await preceding.execute(db, dialect, conversationId, beforeSeq, limit + 1);
+    if (dialect === "sqlite") {
+      const page = await sqlitePreceding(db, conversationId, beforeSeq, limit + 1);
+      return this.sqlitePage(conversationId, page, limit, customer);
+    }
+    const rows = await preceding.execute(db, dialect, conversationId, beforeSeq, limit + 1);
     return this.newestFirstPage(conversationId, rows, limit, customer);
+  }
+
+  /** A SQLite page of limit + 1 messages (attachments included) in reading order. */
+  private async sqlitePage(
+    conversationId: string,
+    page: SqlitePage,
+    limit: number,
+    customer: Customer | undefined,
+  ): Promise<MessagePage> {
+    const size = pageSize(page);
+    if (size === 0) return { messages: [], hasMore: false };
+    const { db, dialect } = this.ctx;
+    const known = customer ?? (await readCustomer(db, dialect, conversationId));
+    return { messages: pageMessages(page, conversationId, limit, known), hasMore: size > limit };
   }
 
   /** Rows fetched newest first (limit + 1 of them) become a page in reading order. */

@@ -8,8 +8,9 @@ import {
 } from "./conversation-query.js";
 import { toUser, toUserWithPassword } from "./mappers.js";
 import { arg, PreparedQuery } from "./prepared-query.js";
-import type { SqlContext } from "./schema.js";
+import type { Executor, SqlContext } from "./schema.js";
 import { isUniqueViolation } from "./sql-errors.js";
+import { DirectRead } from "./sqlite-direct.js";
 
 // Every authenticated request and socket handshake reads its user by id.
 const byId = new PreparedQuery((db) =>
@@ -19,7 +20,7 @@ const byId = new PreparedQuery((db) =>
 // A chat socket's handshake: the token's user and, when that user owns it, the conversation the
 // socket opens (another owner's conversation joins nothing, exactly like a missing one), in one
 // round trip instead of two.
-const byIdWithConversation = new PreparedQuery((db) =>
+const withConversation = (db: Executor) =>
   db
     .selectFrom("users as u")
     .leftJoin("conversations as c", (join) =>
@@ -37,10 +38,14 @@ const byIdWithConversation = new PreparedQuery((db) =>
       "u.created_at as user_created_at",
       ...CONVERSATION_COLUMNS,
     ])
-    .where("u.id", "=", arg<number>(0)),
-);
+    .where("u.id", "=", arg<number>(0));
+const byIdWithConversation = new PreparedQuery(withConversation);
+// On SQLite, read on the connection itself when no transaction is open (sqlite-direct.ts).
+const byIdWithConversationNow = new DirectRead<[number, string], JoinedRow>(2, withConversation);
 
-type JoinedRow = NonNullable<Awaited<ReturnType<typeof byIdWithConversation.executeTakeFirst>>>;
+type JoinedRow = Awaited<
+  ReturnType<ReturnType<typeof withConversation>["executeTakeFirstOrThrow"]>
+>;
 
 /** The left join found the conversation: its columns are those of a conversation row. */
 const joinedConversation = (row: JoinedRow): row is JoinedRow & ConversationRow =>
@@ -88,12 +93,13 @@ export class SqlUserStore implements UserStore {
     id: number,
     conversationId: string,
   ): Promise<{ user: User; conversation: Conversation | undefined } | undefined> {
-    const row = await byIdWithConversation.executeTakeFirst(
-      this.ctx.db,
-      this.ctx.dialect,
-      id,
-      conversationId,
-    );
+    const { db, dialect } = this.ctx;
+    const now =
+      dialect === "sqlite" ? byIdWithConversationNow.all(db, id, conversationId) : undefined;
+    const row =
+      now === undefined
+        ? await byIdWithConversation.executeTakeFirst(db, dialect, id, conversationId)
+        : now[0];
     if (row === undefined) return undefined;
     const user: User = {
       id: row.user_id,

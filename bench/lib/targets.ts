@@ -92,7 +92,12 @@ function poster(servers: ServerProcess[], path: string, headers: Record<string, 
  */
 function profileArgs(): string[] {
   const dir = process.env.BENCH_PROFILE_DIR;
-  const perf = process.env.BENCH_PERF_MAP === "1" ? ["--perf-basic-prof"] : [];
+  // The perf map also turns V8's event log on: kept out of the working tree, one file in tmp.
+  const log = join(tmpdir(), "fiko-bench-v8.log");
+  const perf =
+    process.env.BENCH_PERF_MAP === "1"
+      ? ["--perf-basic-prof", "--no-logfile-per-isolate", `--logfile=${log}`]
+      : [];
   return [...perf, ...(dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : [])];
 }
 

@@ -98,7 +98,10 @@ function profileArgs(): string[] {
     process.env.BENCH_PERF_MAP === "1"
       ? ["--perf-basic-prof", "--no-logfile-per-isolate", `--logfile=${log}`]
       : [];
-  return [...perf, ...(dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : [])];
+  // `BENCH_NODE_FLAGS="--trace-deopt ..."`: more flags for the Fiko processes (their output
+  // reaches the bench's stderr once they are up).
+  const extra = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter((flag) => flag !== "");
+  return [...perf, ...extra, ...(dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : [])];
 }
 
 /** Posts the first message of every customer, so the conversations exist before sockets open. */

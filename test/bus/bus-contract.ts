@@ -6,6 +6,7 @@ import type { Bus, BusHandler } from "../../src/bus/bus.js";
 import type { BusEvent } from "../../src/domain/events.js";
 import type { Message } from "../../src/domain/types.js";
 import { waitFor } from "../helpers/cluster.js";
+import { sampleMessage } from "../helpers/sample-message.js";
 
 // The cases every bus must pass: what the gateway relies on holds for the in-process bus, for
 // one Redis and for a Redis Cluster alike. Redis kits use a channel prefix of their own, so runs
@@ -21,39 +22,13 @@ export interface BusKit {
 
 export const topicName = () => `conv:t_${randomBytes(5).toString("hex")}`;
 
-function sampleMessage(seq: number): Message {
-  return {
-    id: `m_${seq}`,
-    conversationId: "c_1",
-    seq,
-    content: `hello ${seq} ✓ "quoted" \\ back`,
-    type: "customer",
-    customer: {
-      id: 1,
-      ownerId: 7,
-      source: "telegram",
-      externalId: "1001",
-      firstName: "John",
-      lastName: "Doe",
-      username: null,
-      profilePicture: null,
-      createdAt: 1_700_000_000_000,
-    },
-    sender: null,
-    isAiResponse: false,
-    isAnswered: false,
-    deliveryStatus: "received",
-    deliveryError: null,
-    clientId: null,
-    attachments: [],
-    createdAt: 1_700_000_000_123,
-  };
-}
+const messageAt = (seq: number): Message =>
+  sampleMessage({ id: `m_${seq}`, seq, content: `hello ${seq} ✓ "quoted" \\ back` });
 
 export const created = (seq: number): BusEvent => ({
   kind: "message_created",
   conversationId: "c_1",
-  message: sampleMessage(seq),
+  message: messageAt(seq),
 });
 
 /** A handler that records what it receives. */

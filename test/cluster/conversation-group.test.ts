@@ -5,40 +5,24 @@ import { pino } from "pino";
 import type { Message } from "../../src/domain/types.js";
 import { ConversationGroup } from "../../src/realtime/conversation-group.js";
 import type { SocketMember } from "../../src/realtime/socket-member.js";
+import { sampleMessage } from "../helpers/sample-message.js";
 
 // The ordering group of one conversation, as several processes drive it: events out of order,
 // events lost while the bus was down, and resyncs that come while a gap fill is still reading.
 
 const log = pino({ level: "silent" });
 
-function message(seq: number): Message {
-  return {
+const message = (seq: number): Message =>
+  sampleMessage({
     id: `m${seq}`,
     conversationId: "c1",
     seq,
     content: `m${seq}`,
     type: "support",
-    customer: {
-      id: 1,
-      ownerId: 1,
-      source: "telegram",
-      externalId: "1",
-      firstName: "A",
-      lastName: "B",
-      username: null,
-      profilePicture: null,
-      createdAt: 0,
-    },
     sender: { id: 1, username: "agent" },
-    isAiResponse: false,
     isAnswered: true,
     deliveryStatus: "sent",
-    deliveryError: null,
-    clientId: null,
-    attachments: [],
-    createdAt: 0,
-  };
-}
+  });
 
 /** A member that records the seqs it is given. */
 function recordingMember(): { member: SocketMember; seqs: number[] } {

@@ -10,6 +10,7 @@ import {
   useAttachmentLinks,
 } from "../../src/domain/views.js";
 import { chatMessageFrame, frameFor, messagesFrame } from "../../src/realtime/frames.js";
+import { sampleMessage } from "../helpers/sample-message.js";
 
 // The frames that carry messages are written as text; they must be exactly the serialized
 // typed frames of protocol.md section 4: the same fields, in the same order, the same escapes.
@@ -35,25 +36,8 @@ const attachment = (overrides: Partial<Attachment>): Attachment => ({
   ...overrides,
 });
 
-function message(overrides: Partial<Message>): Message {
-  return {
-    id: "m_1",
-    conversationId: "c_1",
-    seq: 1,
-    content: "Hello",
-    type: "customer",
-    customer,
-    sender: null,
-    isAiResponse: false,
-    isAnswered: false,
-    deliveryStatus: "received",
-    deliveryError: null,
-    clientId: null,
-    attachments: [],
-    createdAt: 1_764_590_400_123,
-    ...overrides,
-  };
-}
+const message = (overrides: Partial<Message>): Message =>
+  sampleMessage({ customer, createdAt: 1_764_590_400_123, ...overrides });
 
 const MESSAGES: Message[] = [
   message({}),

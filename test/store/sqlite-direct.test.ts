@@ -3,14 +3,14 @@ import { after, before, describe, it } from "node:test";
 import type { Kysely } from "kysely";
 import { openSqlite } from "../../src/store/sql/connect.js";
 import { migrateToLatest } from "../../src/store/sql/migrations.js";
-import { arg } from "../../src/store/sql/prepared-query.js";
-import type { Database } from "../../src/store/sql/schema.js";
-import { DirectRead } from "../../src/store/sql/sqlite-direct.js";
+import { arg, PreparedQuery } from "../../src/store/sql/prepared-query.js";
+import type { Database, Executor } from "../../src/store/sql/schema.js";
+import { readNow } from "../../src/store/sql/sqlite-direct.js";
 
 // Direct reads share the one SQLite connection with Kysely: while a transaction is open on it,
 // they must not run there (they would see its uncommitted rows) but go through Kysely.
 
-const usernames = new DirectRead<[string, number], { username: string }>(2, (db) =>
+const usernames = new PreparedQuery<[string, number], { username: string }>((db) =>
   db
     .selectFrom("users")
     .select("username")
@@ -19,9 +19,16 @@ const usernames = new DirectRead<[string, number], { username: string }>(2, (db)
     .orderBy("username")
     .limit(arg<number>(1)),
 );
-const count = new DirectRead<[], number>(0, (db) =>
-  db.selectFrom("users").select((eb) => eb.fn.countAll<number>().as("n")),
-);
+const countQuery = (db: Executor) =>
+  db
+    .selectFrom("users")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .compile();
+/** The count read directly, or undefined when it would have to go through Kysely. */
+const count = (db: Executor): number | undefined => {
+  const { sql, parameters } = countQuery(db);
+  return readNow<{ n: number }>(db, sql, parameters)?.[0]?.n;
+};
 
 const user = (username: string) => ({
   username,
@@ -44,39 +51,49 @@ describe("direct SQLite reads", () => {
   });
   after(() => db.destroy());
 
-  it("read on the connection, with arguments in their places and constants kept", () => {
-    assert.deepEqual(usernames.all(db, "a", 5), [{ username: "a" }, { username: "b" }]);
-    assert.deepEqual(usernames.all(db, "b", 1), [{ username: "b" }]);
-    assert.deepEqual(usernames.all(db, "c", 5), []);
-    assert.equal(count.value(db), 2);
+  it("read on the connection, with arguments in their places and constants kept", async () => {
+    assert.equal(count(db), 2);
+    assert.deepEqual(await usernames.execute(db, "sqlite", "a", 5), [
+      { username: "a" },
+      { username: "b" },
+    ]);
+    assert.deepEqual(await usernames.execute(db, "sqlite", "b", 1), [{ username: "b" }]);
+    assert.deepEqual(await usernames.execute(db, "sqlite", "c", 5), []);
   });
 
   it("are refused while a transaction is open, and never run inside one", async () => {
     await db.transaction().execute(async (trx) => {
       await trx.insertInto("users").values(user("c")).execute();
-      assert.equal(usernames.all(db, "c", 5), undefined);
-      assert.equal(count.value(db), undefined);
-      assert.equal(usernames.all(trx, "c", 5), undefined);
+      assert.equal(count(db), undefined);
+      assert.equal(count(trx), undefined);
+      // Through Kysely, the transaction reads its own row.
+      assert.deepEqual(await usernames.execute(trx, "sqlite", "c", 5), [{ username: "c" }]);
     });
-    assert.deepEqual(usernames.all(db, "c", 5), [{ username: "c" }]);
+    assert.deepEqual(await usernames.execute(db, "sqlite", "c", 5), [{ username: "c" }]);
   });
 
   it("never see rows of a transaction rolled back", async () => {
     const failed = db.transaction().execute(async (trx) => {
       await trx.insertInto("users").values(user("d")).execute();
-      assert.equal(count.value(db), undefined);
+      assert.equal(count(db), undefined);
       throw new Error("rolled back");
     });
     await assert.rejects(failed, /rolled back/);
-    assert.deepEqual(usernames.all(db, "d", 5), []);
-    assert.equal(count.value(db), 3);
+    assert.deepEqual(await usernames.execute(db, "sqlite", "d", 5), []);
+    assert.equal(count(db), 3);
+  });
+
+  it("leave a statement that writes to Kysely", () => {
+    const { sql, parameters } = db.insertInto("users").values(user("e")).compile();
+    assert.equal(readNow(db, sql, parameters), undefined);
+    assert.equal(count(db), 3);
   });
 
   it("leave a closed store to Kysely, whose error callers know", async () => {
     const closed = openSqlite(":memory:");
     await migrateToLatest(closed, "sqlite");
-    assert.equal(count.value(closed), 0);
+    assert.equal(count(closed), 0);
     await closed.destroy();
-    assert.equal(count.value(closed), undefined);
+    assert.equal(count(closed), undefined);
   });
 });

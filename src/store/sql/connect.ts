@@ -28,12 +28,22 @@ export function openSqlite(path: string, log?: StoreLog): Kysely<Database> {
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
   database.function("lower", { deterministic: true }, unicodeLower);
-  if (inMemory) {
-    const db = new Kysely<Database>({ dialect: new FastSqliteDialect(database) });
-    allowDirectReads(db, database);
-    return db;
-  }
-  // Checkpoints run off the server's thread (see sqlite-checkpointer.ts).
+  const db = new Kysely<Database>({
+    dialect: new FastSqliteDialect(
+      database,
+      inMemory ? undefined : checkpointOffThread(path, database, log),
+    ),
+  });
+  allowDirectReads(db, database);
+  return db;
+}
+
+/** Checkpoints run off the server's thread (see sqlite-checkpointer.ts); returns the stop. */
+function checkpointOffThread(
+  path: string,
+  database: BetterSqlite3.Database,
+  log: StoreLog | undefined,
+): () => Promise<void> {
   database.pragma("wal_autocheckpoint = 0");
   const checkpointer = startCheckpointer(
     path,
@@ -42,11 +52,7 @@ export function openSqlite(path: string, log?: StoreLog): Kysely<Database> {
     },
     log,
   );
-  const db = new Kysely<Database>({
-    dialect: new FastSqliteDialect(database, () => checkpointer.stop()),
-  });
-  allowDirectReads(db, database);
-  return db;
+  return () => checkpointer.stop();
 }
 
 /** SQLite's own default, restored if the checkpoint thread fails. */

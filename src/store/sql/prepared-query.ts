@@ -1,6 +1,7 @@
 import type { Compilable, CompiledQuery } from "kysely";
 import { nameStatement } from "./postgres-statements.js";
 import type { DialectName, Executor } from "./schema.js";
+import { readNow } from "./sqlite-direct.js";
 
 // Building a Kysely query and compiling it to SQL cost more CPU than running it on the
 // busiest lookups (a conversation, a user, a channel by id, the conversation lock). A prepared
@@ -41,12 +42,17 @@ export class PreparedQuery<A extends readonly unknown[], R> {
     return compiled;
   }
 
-  /** Runs the query on `db` (a transaction or not) with `args` in place of the placeholders. */
+  /**
+   * Runs the query on `db` (a transaction or not) with `args` in place of the placeholders; a
+   * read outside a transaction on SQLite runs on the connection directly (sqlite-direct.ts).
+   */
   async execute(db: Executor, dialect: DialectName, ...args: A): Promise<R[]> {
     const { query, slots } = this.compile(db, dialect);
     const parameters = slots.map((slot, i) =>
       slot === undefined ? query.parameters[i] : args[slot],
     );
+    const now = dialect === "sqlite" ? readNow<R>(db, query.sql, parameters) : undefined;
+    if (now !== undefined) return now;
     const result = await db.executeQuery<R>({ ...query, parameters });
     return result.rows;
   }

@@ -14,26 +14,38 @@ import {
 // cache is bounded and forgets its oldest entry first.
 const MAX_STATEMENTS = 500;
 
-class CachingSqliteConnection implements DatabaseConnection {
-  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+const statementsByDatabase = new WeakMap<
+  BetterSqlite3.Database,
+  Map<string, BetterSqlite3.Statement>
+>();
 
+/** `text` prepared on `database`, once: Kysely's connection and direct reads share these. */
+export function preparedOn(
+  database: BetterSqlite3.Database,
+  text: string,
+): BetterSqlite3.Statement {
+  let statements = statementsByDatabase.get(database);
+  if (statements === undefined) {
+    statements = new Map();
+    statementsByDatabase.set(database, statements);
+  }
+  let statement = statements.get(text);
+  if (statement === undefined) {
+    statement = database.prepare(text);
+    if (statements.size >= MAX_STATEMENTS) {
+      const oldest = statements.keys().next();
+      if (!oldest.done) statements.delete(oldest.value);
+    }
+    statements.set(text, statement);
+  }
+  return statement;
+}
+
+class CachingSqliteConnection implements DatabaseConnection {
   constructor(private readonly database: BetterSqlite3.Database) {}
 
-  private statement(text: string): BetterSqlite3.Statement {
-    let statement = this.statements.get(text);
-    if (statement === undefined) {
-      statement = this.database.prepare(text);
-      if (this.statements.size >= MAX_STATEMENTS) {
-        const oldest = this.statements.keys().next();
-        if (!oldest.done) this.statements.delete(oldest.value);
-      }
-      this.statements.set(text, statement);
-    }
-    return statement;
-  }
-
   executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    const statement = this.statement(compiledQuery.sql);
+    const statement = preparedOn(this.database, compiledQuery.sql);
     const parameters = compiledQuery.parameters as unknown[];
     if (statement.reader) return Promise.resolve({ rows: statement.all(parameters) as R[] });
     const { changes, lastInsertRowid } = statement.run(parameters);

@@ -8,9 +8,8 @@ import type {
   Message,
   MessageType,
 } from "../../domain/types.js";
-import { arg } from "./prepared-query.js";
+import { arg, PreparedQuery } from "./prepared-query.js";
 import type { Executor } from "./schema.js";
-import { DirectRead } from "./sqlite-direct.js";
 import { writtenMessage } from "./written-rows.js";
 
 // better-sqlite3 hands a result to JavaScript value by value, building an object per row; that
@@ -83,37 +82,6 @@ function pageText(condition: string, order: "asc" | "desc"): string {
   );
 }
 
-/** A page statement, read directly when no transaction is open (see sqlite-direct.ts). */
-class PageQuery<A extends readonly unknown[]> {
-  private readonly direct: DirectRead<A, string>;
-
-  constructor(
-    private readonly text: string,
-    arity: A["length"],
-  ) {
-    const placeholders = Array.from({ length: arity }, (_, i) => arg<unknown>(i));
-    this.direct = new DirectRead(arity, () => ({
-      compile: () => CompiledQuery.raw(text, placeholders),
-    }));
-  }
-
-  async tuples(db: Executor, order: "asc" | "desc", ...args: A): Promise<PageTuple[]> {
-    let json = this.direct.value(db, ...args);
-    if (json === undefined) {
-      const result = await db.executeQuery<{ page: string }>(
-        CompiledQuery.raw(this.text, [...args]),
-      );
-      json = result.rows[0]?.page;
-    }
-    // The text is SQLite's own json_array output of the columns above, in that order.
-    return inPageOrder(typeof json === "string" ? (JSON.parse(json) as PageTuple[]) : [], order);
-  }
-}
-
-const NEWEST = new PageQuery<[string, number]>(pageText("", "desc"), 2);
-const FOLLOWING = new PageQuery<[string, number, number]>(pageText(" and seq > ?", "asc"), 3);
-const PRECEDING = new PageQuery<[string, number, number]>(pageText(" and seq < ?", "desc"), 3);
-
 /**
  * A page read newest first or oldest first: its tuples, a message per attachment, in the
  * page's order (seq, then attachment position).
@@ -123,37 +91,53 @@ export interface SqlitePage {
   order: "asc" | "desc";
 }
 
+/** A page statement: rows of one conversation, `condition` on seq, in `order` by seq. */
+class PageQuery<A extends readonly unknown[]> {
+  private readonly query: PreparedQuery<A, { page: string }>;
+
+  constructor(
+    condition: string,
+    private readonly order: "asc" | "desc",
+    arity: A["length"],
+  ) {
+    const text = pageText(condition, order);
+    const placeholders = Array.from({ length: arity }, (_, i) => arg<unknown>(i));
+    this.query = new PreparedQuery(() => ({
+      compile: () => CompiledQuery.raw(text, placeholders),
+    }));
+  }
+
+  async read(db: Executor, ...args: A): Promise<SqlitePage> {
+    const row = await this.query.executeTakeFirst(db, "sqlite", ...args);
+    // The text is SQLite's own json_array output of the columns above, in that order.
+    const tuples = row === undefined ? [] : (JSON.parse(row.page) as PageTuple[]);
+    return { tuples: inPageOrder(tuples, this.order), order: this.order };
+  }
+}
+
+const NEWEST = new PageQuery<[string, number]>("", "desc", 2);
+const FOLLOWING = new PageQuery<[string, number, number]>(" and seq > ?", "asc", 3);
+const PRECEDING = new PageQuery<[string, number, number]>(" and seq < ?", "desc", 3);
+
 /** The newest `limit` messages, newest first. */
-export const sqliteNewest = async (
-  db: Executor,
-  conversationId: string,
-  limit: number,
-): Promise<SqlitePage> => ({
-  tuples: await NEWEST.tuples(db, "desc", conversationId, limit),
-  order: "desc",
-});
+export const sqliteNewest = (db: Executor, conversationId: string, limit: number) =>
+  NEWEST.read(db, conversationId, limit);
 
 /** Messages with seq > afterSeq, oldest first, at most `limit`. */
-export const sqliteFollowing = async (
+export const sqliteFollowing = (
   db: Executor,
   conversationId: string,
   afterSeq: number,
   limit: number,
-): Promise<SqlitePage> => ({
-  tuples: await FOLLOWING.tuples(db, "asc", conversationId, afterSeq, limit),
-  order: "asc",
-});
+) => FOLLOWING.read(db, conversationId, afterSeq, limit);
 
 /** Messages with seq < beforeSeq, newest first, at most `limit`. */
-export const sqlitePreceding = async (
+export const sqlitePreceding = (
   db: Executor,
   conversationId: string,
   beforeSeq: number,
   limit: number,
-): Promise<SqlitePage> => ({
-  tuples: await PRECEDING.tuples(db, "desc", conversationId, beforeSeq, limit),
-  order: "desc",
-});
+) => PRECEDING.read(db, conversationId, beforeSeq, limit);
 
 /** The number of messages in a page (its tuples repeat a message per attachment). */
 export function pageSize({ tuples }: SqlitePage): number {

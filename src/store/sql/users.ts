@@ -8,9 +8,8 @@ import {
 } from "./conversation-query.js";
 import { toUser, toUserWithPassword } from "./mappers.js";
 import { arg, PreparedQuery } from "./prepared-query.js";
-import type { Executor, SqlContext } from "./schema.js";
+import type { SqlContext } from "./schema.js";
 import { isUniqueViolation } from "./sql-errors.js";
-import { DirectRead } from "./sqlite-direct.js";
 
 // Every authenticated request and socket handshake reads its user by id.
 const byId = new PreparedQuery((db) =>
@@ -20,7 +19,7 @@ const byId = new PreparedQuery((db) =>
 // A chat socket's handshake: the token's user and, when that user owns it, the conversation the
 // socket opens (another owner's conversation joins nothing, exactly like a missing one), in one
 // round trip instead of two.
-const withConversation = (db: Executor) =>
+const byIdWithConversation = new PreparedQuery((db) =>
   db
     .selectFrom("users as u")
     .leftJoin("conversations as c", (join) =>
@@ -38,14 +37,10 @@ const withConversation = (db: Executor) =>
       "u.created_at as user_created_at",
       ...CONVERSATION_COLUMNS,
     ])
-    .where("u.id", "=", arg<number>(0));
-const byIdWithConversation = new PreparedQuery(withConversation);
-// On SQLite, read on the connection itself when no transaction is open (sqlite-direct.ts).
-const byIdWithConversationNow = new DirectRead<[number, string], JoinedRow>(2, withConversation);
+    .where("u.id", "=", arg<number>(0)),
+);
 
-type JoinedRow = Awaited<
-  ReturnType<ReturnType<typeof withConversation>["executeTakeFirstOrThrow"]>
->;
+type JoinedRow = NonNullable<Awaited<ReturnType<typeof byIdWithConversation.executeTakeFirst>>>;
 
 /** The left join found the conversation: its columns are those of a conversation row. */
 const joinedConversation = (row: JoinedRow): row is JoinedRow & ConversationRow =>
@@ -93,13 +88,12 @@ export class SqlUserStore implements UserStore {
     id: number,
     conversationId: string,
   ): Promise<{ user: User; conversation: Conversation | undefined } | undefined> {
-    const { db, dialect } = this.ctx;
-    const now =
-      dialect === "sqlite" ? byIdWithConversationNow.all(db, id, conversationId) : undefined;
-    const row =
-      now === undefined
-        ? await byIdWithConversation.executeTakeFirst(db, dialect, id, conversationId)
-        : now[0];
+    const row = await byIdWithConversation.executeTakeFirst(
+      this.ctx.db,
+      this.ctx.dialect,
+      id,
+      conversationId,
+    );
     if (row === undefined) return undefined;
     const user: User = {
       id: row.user_id,

@@ -124,7 +124,7 @@ export class SqlMessageStore implements MessageStore {
       );
     }
     const rows = await newest.execute(db, dialect, conversationId, limit + 1);
-    return this.newestFirstPage(conversationId, rows, limit, customer);
+    return this.postgresPage(conversationId, rows, "desc", limit, customer);
   }
 
   async after(
@@ -139,12 +139,7 @@ export class SqlMessageStore implements MessageStore {
       return this.sqlitePage(conversationId, page, limit, customer);
     }
     const rows = await following.execute(db, dialect, conversationId, afterSeq, limit + 1);
-    const hasMore = rows.length > limit;
-    const page = hasMore ? rows.slice(0, limit) : rows;
-    return {
-      messages: await toPageMessages(db, dialect, conversationId, page, customer),
-      hasMore,
-    };
+    return this.postgresPage(conversationId, rows, "asc", limit, customer);
   }
 
   async before(
@@ -159,7 +154,7 @@ export class SqlMessageStore implements MessageStore {
       return this.sqlitePage(conversationId, page, limit, customer);
     }
     const rows = await preceding.execute(db, dialect, conversationId, beforeSeq, limit + 1);
-    return this.newestFirstPage(conversationId, rows, limit, customer);
+    return this.postgresPage(conversationId, rows, "desc", limit, customer);
   }
 
   /** A SQLite page of limit + 1 messages (attachments included) in reading order. */
@@ -176,15 +171,17 @@ export class SqlMessageStore implements MessageStore {
     return { messages: pageMessages(page, conversationId, limit, known), hasMore: size > limit };
   }
 
-  /** Rows fetched newest first (limit + 1 of them) become a page in reading order. */
-  private async newestFirstPage(
+  /** Rows fetched in `order` (limit + 1 of them) become a page in reading order. */
+  private async postgresPage(
     conversationId: string,
     rows: PageRow[],
+    order: "asc" | "desc",
     limit: number,
     customer: Customer | undefined,
   ): Promise<MessagePage> {
     const hasMore = rows.length > limit;
-    const page = (hasMore ? rows.slice(0, limit) : rows).reverse();
+    const first = hasMore ? rows.slice(0, limit) : rows;
+    const page = order === "desc" ? first.reverse() : first;
     const { db, dialect } = this.ctx;
     return {
       messages: await toPageMessages(db, dialect, conversationId, page, customer),

@@ -32,68 +32,56 @@ const MODEL_BUCKETS = [0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120];
 // read from the first bytes instead of parsing each frame again on its way out.
 const FRAME_TYPE = /^\{"type":"([a-z_]{1,40})"/;
 
-/** Counts a label set's child once, so that hot paths skip prom-client's label hashing. */
-class Children<T extends string> {
-  private readonly cache = new Map<string, { inc(by?: number): void }>();
-  constructor(
-    private readonly counter: Counter<T>,
-    private readonly label: T,
-  ) {}
-
-  inc(value: string, by = 1): void {
-    let child = this.cache.get(value);
-    if (!child) {
-      child = this.counter.labels({ [this.label]: value } as LabelValues<T>);
-      this.cache.set(value, child);
-    }
-    child.inc(by);
-  }
-}
-
 /**
- * The counts of a counter with two labels (platform and outcome, say), kept as plain numbers and
- * added to the counter when the figures are read: prom-client hashes the label set on every
- * increment, even through `labels(…)`. Label sets are added in the order they first moved, which
- * is the order prom-client would have printed them in.
+ * A labelled counter's counts, kept as plain numbers and added to the counter when the figures
+ * are read: prom-client hashes the label set on every increment, even through a child from
+ * `labels(…)`, and these counters move on every message and frame. Label sets are added in the
+ * order they first moved, which is the order prom-client would have printed them in.
  */
-class PairCounts<A extends string, B extends string> {
-  private readonly byFirst = new Map<
-    string,
-    Map<string, { labels: LabelValues<A | B>; count: number }>
-  >();
-  private readonly inOrder: { labels: LabelValues<A | B>; count: number }[] = [];
+class LabelCounts<L extends string> {
+  private readonly entries = new Map<string, { labels: LabelValues<L>; count: number }>();
 
-  constructor(
-    private readonly first: A,
-    private readonly second: B,
-  ) {}
+  constructor(private readonly names: readonly L[]) {}
 
-  inc(first: string, second: string): void {
-    let bySecond = this.byFirst.get(first);
-    if (!bySecond) {
-      bySecond = new Map();
-      this.byFirst.set(first, bySecond);
-    }
-    let entry = bySecond.get(second);
+  /** `values` in the order of the label names. */
+  inc(values: readonly string[], by = 1): void {
+    const key = values.join("\u0000");
+    let entry = this.entries.get(key);
     if (!entry) {
-      entry = {
-        labels: { [this.first]: first, [this.second]: second } as LabelValues<A | B>,
-        count: 0,
-      };
-      bySecond.set(second, entry);
-      this.inOrder.push(entry);
+      const labels: Partial<Record<L, string>> = {};
+      this.names.forEach((name, i) => {
+        labels[name] = values[i];
+      });
+      entry = { labels: labels as LabelValues<L>, count: 0 };
+      this.entries.set(key, entry);
     }
-    entry.count++;
+    entry.count += by;
   }
 
   /** Adds the counts since the last call to `counter`. */
-  addTo(counter: Counter<A | B>): void {
-    for (const entry of this.inOrder) {
+  addTo(counter: Counter<L>): void {
+    for (const entry of this.entries.values()) {
       if (entry.count === 0) continue;
       counter.inc(entry.labels, entry.count);
       entry.count = 0;
     }
   }
+}
+
+/** A counter in `registers` whose increments go through `LabelCounts`; `beforeRead` first. */
+function countedCounter<L extends string>(
+  options: { name: string; help: string; labelNames: L[]; registers: Registry[] },
+  beforeRead?: () => void,
+): LabelCounts<L> {
+  const counts = new LabelCounts(options.labelNames);
+  const counter: Counter<L> = new Counter({
+    ...options,
+    collect: () => {
+      beforeRead?.();
+      counts.addTo(counter);
+    },
+  });
+  return counts;
 }
 
 // The event loop delay behind nodejs_eventloop_lag_p50/p99 is sampled by a timer that wakes the
@@ -106,14 +94,13 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly connections: Gauge<"kind">;
   private readonly connects: Counter<"kind">;
-  private readonly closes: Counter<"code">;
-  private readonly framesIn: Children<"type">;
-  private readonly framesOut: Children<"type">;
-  private readonly stored = new PairCounts("type", "source");
+  private readonly closeCodes: LabelCounts<"code">;
+  private readonly framesIn: LabelCounts<"type">;
+  private readonly framesOut: LabelCounts<"type">;
+  private readonly stored: LabelCounts<"type" | "source">;
   private readonly fanout: Histogram;
-  private readonly webhooks = new PairCounts("platform", "outcome");
+  private readonly webhooks: LabelCounts<"platform" | "outcome">;
   private readonly sends: Counter<"platform" | "result">;
-  private readonly closeCodes: Children<"code">;
   private readonly answers: Counter<"outcome">;
   private readonly modelRequests: Histogram<"result">;
   private outboxPending: () => Promise<number> = async () => 0;
@@ -143,35 +130,33 @@ export class Metrics {
       labelNames: ["kind"],
       registers,
     });
-    this.closes = new Counter({
+    this.closeCodes = countedCounter({
       name: "fiko_websocket_closes_total",
       help: "Closed sockets by close code",
       labelNames: ["code"],
       registers,
     });
-    this.closeCodes = new Children(this.closes, "code");
-    const framesIn = new Counter({
+    this.framesIn = countedCounter({
       name: "fiko_websocket_frames_received_total",
       help: "Frames received, by client frame type (invalid: not a valid client frame)",
       labelNames: ["type"],
       registers,
     });
-    this.framesIn = new Children(framesIn, "type");
-    const framesOut = new Counter({
-      name: "fiko_websocket_frames_sent_total",
-      help: "Frames written to sockets, by server frame type",
-      labelNames: ["type"],
-      registers,
-      // Writes are counted in a plain number and added here, when the figures are read.
-      collect: () => this.addSentFrames(),
-    });
-    this.framesOut = new Children(framesOut, "type");
-    const stored: Counter<"type" | "source"> = new Counter({
+    // The writes of the last frame are counted in a plain number first (see frameSent).
+    this.framesOut = countedCounter(
+      {
+        name: "fiko_websocket_frames_sent_total",
+        help: "Frames written to sockets, by server frame type",
+        labelNames: ["type"],
+        registers,
+      },
+      () => this.addSentFrames(),
+    );
+    this.stored = countedCounter({
       name: "fiko_messages_stored_total",
       help: "Messages stored, by message type and conversation source",
       labelNames: ["type", "source"],
       registers,
-      collect: () => this.stored.addTo(stored),
     });
     this.fanout = new Histogram({
       name: "fiko_fanout_seconds",
@@ -179,12 +164,11 @@ export class Metrics {
       buckets: FANOUT_BUCKETS,
       registers,
     });
-    const webhooks: Counter<"platform" | "outcome"> = new Counter({
+    this.webhooks = countedCounter({
       name: "fiko_webhook_requests_total",
       help: "Platform webhook requests by outcome",
       labelNames: ["platform", "outcome"],
       registers,
-      collect: () => this.webhooks.addTo(webhooks),
     });
     const pending = () => this.outboxPending();
     new Gauge({
@@ -239,17 +223,17 @@ export class Metrics {
   /** `kind` only for a socket that was counted open. */
   socketClosed(kind: SocketKind | undefined, code: number): void {
     if (kind) this.connections.dec({ kind });
-    this.closeCodes.inc(String(code));
+    this.closeCodes.inc([String(code)]);
   }
 
   frameReceived(type: string): void {
-    this.framesIn.inc(type);
+    this.framesIn.inc([type]);
   }
 
   frameSent(frame: string): void {
     // One event's frame goes to every socket of its conversation: the same string, so its type
-    // is read once and its writes are counted in a number, added to the counter (whose labels
-    // prom-client hashes on every increment) once per event or when the figures are read.
+    // is read once and its writes are counted in a number, added to the type's count once per
+    // event or when the figures are read.
     if (frame !== this.lastSentFrame) {
       this.addSentFrames();
       this.lastSentFrame = frame;
@@ -260,12 +244,12 @@ export class Metrics {
 
   private addSentFrames(): void {
     if (this.lastSentCount === 0) return;
-    this.framesOut.inc(this.lastSentType, this.lastSentCount);
+    this.framesOut.inc([this.lastSentType], this.lastSentCount);
     this.lastSentCount = 0;
   }
 
   messageStored(type: string, source: string): void {
-    this.stored.inc(type, source);
+    this.stored.inc([type, source]);
   }
 
   fanoutWritten(committedAt: number): void {
@@ -273,7 +257,7 @@ export class Metrics {
   }
 
   webhook(platform: string, outcome: WebhookOutcome): void {
-    this.webhooks.inc(platform, outcome);
+    this.webhooks.inc([platform, outcome]);
   }
 
   outboxSend(platform: string, result: SendResult): void {

@@ -5,24 +5,17 @@ import type {
   ErrorFrame,
   ListConnectionEstablishedFrame,
   ListServerFrame,
+  MessagesFrame,
+  RecentMessagesFrame,
 } from "../../client/wire.js";
 import type { BusEvent } from "../domain/events.js";
 import type { Conversation, ConversationPage, Message } from "../domain/types.js";
-import {
-  conversationPageView,
-  conversationView,
-  isoTime,
-  messageJson,
-  messagesJson,
-  messageView,
-} from "../domain/views.js";
+import { conversationPageView, conversationView, isoTime, messageView } from "../domain/views.js";
 
 // Server frames of protocol.md sections 4 and 5. Each event becomes one string, once per
 // process, and that same string goes to every local socket. Every object is typed as a member
 // of the wire module's frame unions before it is serialized, so the server cannot send a frame
-// that clients do not know. The two frames that carry whole messages (`chat_message`, the
-// pages) are written as text instead, the messages by views.ts's writers; tests hold them
-// equal to the serialized typed frames.
+// that clients do not know.
 
 const chat = (frame: ChatServerFrame): string => JSON.stringify(frame);
 const list = (frame: ListServerFrame): string => JSON.stringify(frame);
@@ -59,26 +52,27 @@ export function frameFor(event: BusEvent): string {
   }
 }
 
-/** `ChatMessageFrame`'s JSON, its message written by `messageJson` (one per stored message). */
 export const chatMessageFrame = (message: Message): string =>
-  `{"type":"chat_message","message":${messageJson(message)}}`;
+  chat({ type: "chat_message", message: messageView(message) });
 
 export const conversationUpdatedFrame = (conversation: Conversation): string =>
   list({ type: "conversation_updated", conversation: conversationView(conversation) });
 
-/**
- * `recent_messages` (with `resumed: true` after `after_seq`) or the `messages` answer: the JSON
- * of `RecentMessagesFrame` / `MessagesFrame`, fields in that order, the messages written by
- * `messagesJson` (a snapshot is the largest frame of a connect; see views.ts).
- */
+/** `recent_messages` (with `resumed: true` after `after_seq`) or the `messages` answer. */
 export function messagesFrame(
   type: "recent_messages" | "messages",
   messages: Message[],
   hasMore: boolean,
   options: { resumed?: boolean } = {},
 ): string {
-  const resumed = type === "recent_messages" && options.resumed === true ? ',"resumed":true' : "";
-  return `{"type":"${type}","messages":${messagesJson(messages)},"has_more":${hasMore}${resumed}}`;
+  const views = messages.map(messageView);
+  if (type === "messages") {
+    const frame: MessagesFrame = { type, messages: views, has_more: hasMore };
+    return chat(frame);
+  }
+  const frame: RecentMessagesFrame = { type, messages: views, has_more: hasMore };
+  if (options.resumed) frame.resumed = true;
+  return chat(frame);
 }
 
 export const conversationsListFrame = (page: ConversationPage): string => {

@@ -12,8 +12,8 @@ import {
 import { chatMessageFrame, frameFor, messagesFrame } from "../../src/realtime/frames.js";
 import { sampleMessage } from "../helpers/sample-message.js";
 
-// The frames that carry messages are written as text; they must be exactly the serialized
-// typed frames of protocol.md section 4: the same fields, in the same order, the same escapes.
+// The frames that carry messages are exactly the serialized typed frames of protocol.md
+// section 4: the same fields, in the same order, the same escapes.
 
 const customer: Customer = {
   id: 7,
@@ -90,7 +90,7 @@ const MESSAGES: Message[] = [
   message({ id: "m_4", seq: 4, customer, createdAt: 1_764_590_400_123.5 }),
 ];
 
-describe("message frames written as text", () => {
+describe("message frames", () => {
   useAttachmentLinks((id) => `${attachmentPath(id)}?sig=${id}`);
   after(() => useAttachmentLinks(attachmentPath));
 

@@ -49,6 +49,7 @@ export class ClusterConnection implements RedisConnection {
   private readonly health = new Health(() => this.isReady);
   private readonly watched = new WeakSet<object>();
   private retryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(
     settings: ConnectionSettings,
@@ -92,6 +93,15 @@ export class ClusterConnection implements RedisConnection {
     // Errors of the topology refresh: the node events below say what the bus needs to know.
     cluster.on("error", () => {});
     cluster.on("sharded-channel-moved-error", (err: unknown) => this.moved(err));
+    // A topology refresh that was under way when the cluster closed still finishes, and
+    // connects to the nodes it found; with our reconnect strategy those connections would retry
+    // for ever once the nodes are gone, and keep the process from exiting. Whatever announces
+    // itself after `close` is torn down again.
+    for (const event of ["node-connect", "node-ready", "node-reconnecting", "node-error"]) {
+      cluster.on(event, () => {
+        if (this.closed) this.cluster.destroy();
+      });
+    }
     cluster.on("node-error", (err: unknown) => this.health.lost(err));
     cluster.on("node-reconnecting", () => this.health.lost(undefined));
     cluster.on("node-ready", () => {
@@ -152,6 +162,7 @@ export class ClusterConnection implements RedisConnection {
   }
 
   private stop(): void {
+    this.closed = true;
     this.health.stop();
     clearTimeout(this.retryTimer);
   }

@@ -10,14 +10,16 @@ import {
 } from "../lib/load-step.js";
 import type { Options } from "../lib/options.js";
 import { type Row, thousands, verdict, waitRow } from "../lib/rows.js";
+import { pinServices } from "../lib/service-affinity.js";
 import { type Log, withFleet, withTarget } from "../lib/session.js";
 import { startFiko } from "../lib/targets.js";
 
-// Two Fiko processes on one PostgreSQL database and one Redis (both servers on the server
-// core). Each conversation's chat sockets are split evenly over the two processes and the
-// webhooks alternate between them, so half the deliveries cross Redis. `added latency` is
-// the remote deliveries' latency minus the local ones'. Then the highest passing rate over all
-// conversations, and into a single conversation (every socket must see seq strictly rising).
+// Two Fiko processes on one PostgreSQL database and one Redis: both Fiko processes on the
+// server core, PostgreSQL and Redis (when local) on the driver's. Each conversation's chat
+// sockets are split evenly over the two processes and the webhooks alternate between them, so
+// half the deliveries cross Redis. `added latency` is the remote deliveries' latency minus the
+// local ones'. Then the highest passing rate over all conversations, and into a single
+// conversation (every socket must see seq strictly rising).
 
 interface Measured {
   background: number;
@@ -27,6 +29,18 @@ interface Measured {
 }
 
 async function measureCluster(options: Options, log: Log): Promise<Measured> {
+  const pinned = await pinServices(options.databaseUrl, options.redisUrl, options.driverCore);
+  log(`cluster: ${pinned.moved} (the server core is the two Fiko processes')`);
+  process.once("exit", pinned.unpin);
+  try {
+    return await measurePinned(options, log);
+  } finally {
+    pinned.unpin();
+    process.removeListener("exit", pinned.unpin);
+  }
+}
+
+async function measurePinned(options: Options, log: Log): Promise<Measured> {
   const target = await startFiko(
     { core: options.serverCore, dist: options.dist, root: options.serverRoot },
     options.conversations,

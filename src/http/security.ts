@@ -51,31 +51,8 @@ export function originPolicy(
 export async function registerSecurity(app: FastifyInstance, opts: SecurityOptions): Promise<void> {
   const allowed = originPolicy(opts);
 
-  // Before anything else runs, a request from a page of an origin that is not allowed is
-  // refused outright. Socket upgrades are refused by the same policy in the socket server's
-  // `verifyClient` (see app.ts), which answers the upgrade itself.
-  // A callback hook, not an async one: every request passes here, and an async hook costs a
-  // promise and a microtask turn per request.
-  app.addHook("onRequest", (request, reply, done) => {
-    const { origin, host, upgrade } = request.headers;
-    if (upgrade?.toLowerCase() === "websocket" || allowed(origin, host)) {
-      done();
-      return;
-    }
-    reply.code(403).send({ error: "Origin not allowed", code: "forbidden_origin" });
-  });
-
-  await app.register(cors, {
-    // Reflects the origin, which the hook above has let through; bearer tokens, not cookies, so
-    // no credentials mode.
-    origin: true,
-    methods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
-    allowedHeaders: ["Authorization", "Content-Type"],
-    // One string, not a list: the plugin joins a list again on every request.
-    exposedHeaders: "Retry-After",
-    maxAge: 600,
-  });
-
+  // First, so that every answer carries them: the origin check's 403 and the CORS preflight
+  // below end the request in their own hooks.
   addSecurityHeaders(app, {
     contentSecurityPolicy: {
       useDefaults: false,
@@ -106,5 +83,30 @@ export async function registerSecurity(app: FastifyInstance, opts: SecurityOptio
     // Strict-Transport-Security belongs to whoever terminates TLS: this process with native TLS,
     // else the proxy (a wrong one is hard to take back).
     strictTransportSecurity: opts.tls ? { maxAge: 15552000, includeSubDomains: true } : false,
+  });
+
+  // Before routing and the body parse, a request from a page of an origin that is not allowed is
+  // refused outright. Socket upgrades are refused by the same policy in the socket server's
+  // `verifyClient` (see app.ts), which answers the upgrade itself.
+  // A callback hook, not an async one: every request passes here, and an async hook costs a
+  // promise and a microtask turn per request.
+  app.addHook("onRequest", (request, reply, done) => {
+    const { origin, host, upgrade } = request.headers;
+    if (upgrade?.toLowerCase() === "websocket" || allowed(origin, host)) {
+      done();
+      return;
+    }
+    reply.code(403).send({ error: "Origin not allowed", code: "forbidden_origin" });
+  });
+
+  await app.register(cors, {
+    // Reflects the origin, which the hook above has let through; bearer tokens, not cookies, so
+    // no credentials mode.
+    origin: true,
+    methods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+    allowedHeaders: ["Authorization", "Content-Type"],
+    // One string, not a list: the plugin joins a list again on every request.
+    exposedHeaders: "Retry-After",
+    maxAge: 600,
   });
 }

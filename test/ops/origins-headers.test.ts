@@ -98,6 +98,7 @@ describe("origins, CORS and security headers", () => {
       assert.equal(res.headers.get("access-control-allow-origin"), "http://localhost:5173");
       assert.match(String(res.headers.get("access-control-allow-methods")), /POST/);
       assert.match(String(res.headers.get("access-control-allow-headers")), /Authorization/i);
+      expectSecurityHeaders(res, "preflight");
     });
 
     it("refuses another origin with 403, preflight included, and does nothing", async () => {
@@ -109,12 +110,14 @@ describe("origins, CORS and security headers", () => {
       assert.equal(res.status, 403);
       assert.deepEqual(await res.json(), { error: "Origin not allowed", code: "forbidden_origin" });
       assert.equal(res.headers.get("access-control-allow-origin"), null);
+      expectSecurityHeaders(res, "403");
       assert.equal(await server.server.store.users.findByUsername("evil_made_me"), undefined);
       const preflight = await fetch(`${server.baseUrl}/api/conversations/`, {
         method: "OPTIONS",
         headers: { origin: EVIL, "access-control-request-method": "GET" },
       });
       assert.equal(preflight.status, 403);
+      expectSecurityHeaders(preflight, "refused preflight");
       // "null" (a sandboxed frame, a file) is an origin like any other: not listed.
       assert.equal((await get("null")).status, 403);
     });

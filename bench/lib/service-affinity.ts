@@ -1,7 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { createClient } from "@redis/client";
-import pg from "pg";
+import { adminQuery, withRedis } from "./services.js";
 
 // The cluster scenario keeps the server core for the two Fiko processes. PostgreSQL and Redis
 // are not what is measured: left free, Linux wakes a backend on the core of the process that
@@ -47,28 +46,15 @@ function setAffinity(pid: number, mask: string, asList: boolean): void {
 }
 
 async function postmasterPid(databaseUrl: string): Promise<number | undefined> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ pid: number }>("select pg_backend_pid() as pid");
-    const backend = rows[0]?.pid;
-    return backend === undefined ? undefined : parentOf(backend);
-  } finally {
-    await client.end();
-  }
+  const rows = await adminQuery<{ pid: number }>(databaseUrl, "select pg_backend_pid() as pid");
+  const backend = rows[0]?.pid;
+  return backend === undefined ? undefined : parentOf(backend);
 }
 
 async function redisPid(redisUrl: string): Promise<number | undefined> {
-  const client = createClient({ url: redisUrl });
-  client.on("error", () => {});
-  await client.connect();
-  try {
-    const info = String(await client.info("server"));
-    const match = /^process_id:(\d+)/m.exec(info);
-    return match ? Number(match[1]) : undefined;
-  } finally {
-    client.destroy();
-  }
+  const info = await withRedis(redisUrl, async (client) => String(await client.info("server")));
+  const match = /^process_id:(\d+)/m.exec(info);
+  return match ? Number(match[1]) : undefined;
 }
 
 const isLocal = (url: string) =>

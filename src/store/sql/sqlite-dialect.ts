@@ -3,9 +3,13 @@ import {
   CompiledQuery,
   type DatabaseConnection,
   type Driver,
+  type LimitNode,
+  type OffsetNode,
+  type QueryCompiler,
   type QueryResult,
   SqliteDialect,
   SqliteDriver,
+  SqliteQueryCompiler,
 } from "kysely";
 
 // Kysely's SQLite connection prepares every statement again on each call; on the busy paths
@@ -95,6 +99,27 @@ class CachingSqliteDriver extends SqliteDriver {
   }
 }
 
+/**
+ * How a bound LIMIT or OFFSET is written on SQLite: `0 + ?`, not a bare `?`. SQLite (3.53 here)
+ * reads the value bound to a bare `?` there while planning, and so marks the statement to be
+ * compiled again whenever that parameter is bound, which is on every run: a cached 50-message
+ * page statement was parsed and planned anew on each call (25 against 39 us, 6% of a connect's
+ * CPU in a profile). An expression is left to the run, as SQLite did before.
+ */
+export const SQLITE_BOUND_COUNT = "0 + ?";
+
+class BoundCountCompiler extends SqliteQueryCompiler {
+  protected override visitLimit(node: LimitNode): void {
+    this.append("limit 0 + ");
+    this.visitNode(node.limit);
+  }
+
+  protected override visitOffset(node: OffsetNode): void {
+    this.append("offset 0 + ");
+    this.visitNode(node.offset);
+  }
+}
+
 /** SQLite for Kysely: BEGIN IMMEDIATE transactions and statements prepared once. */
 export class FastSqliteDialect extends SqliteDialect {
   constructor(
@@ -107,5 +132,9 @@ export class FastSqliteDialect extends SqliteDialect {
 
   override createDriver(): Driver {
     return new CachingSqliteDriver(this.database, this.beforeClose);
+  }
+
+  override createQueryCompiler(): QueryCompiler {
+    return new BoundCountCompiler();
   }
 }

@@ -10,6 +10,7 @@ import type {
 } from "../../domain/types.js";
 import { arg, PreparedQuery } from "./prepared-query.js";
 import type { Executor } from "./schema.js";
+import { SQLITE_BOUND_COUNT } from "./sqlite-dialect.js";
 import { writtenMessage } from "./written-rows.js";
 
 // better-sqlite3 hands a result to JavaScript value by value, building an object per row; that
@@ -76,7 +77,7 @@ function pageText(condition: string, order: "asc" | "desc"): string {
     `select json_group_array(json_array(${MESSAGE_COLUMNS}, ${ATTACHMENT})) as page ` +
     "from (select id, seq, content, type, sender_id, is_ai_response, is_answered, " +
     "delivery_status, delivery_error, client_id, created_at from messages " +
-    `where conversation_id = ?${condition} order by seq ${order} limit ?) as m ` +
+    `where conversation_id = ?${condition} order by seq ${order} limit ${SQLITE_BOUND_COUNT}) as m ` +
     "left join users as u on u.id = m.sender_id " +
     "left join attachments as a on a.message_id = m.id"
   );

@@ -35,8 +35,8 @@ export function serveChatSocket(
   conversationId: string,
   query: URLSearchParams,
   deps: SocketDeps,
-): void {
-  serveSocket({
+): Promise<void> {
+  return serveSocket({
     socket,
     kind: "chat",
     gateway: deps.gateway,

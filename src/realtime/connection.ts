@@ -22,6 +22,8 @@ export interface Session {
  * client's messages are stored in the order it sent them. Errors become error frames or close
  * codes here and nowhere else.
  *
+ * Returns the handshake: settled once the socket is refused, or live with its snapshot sent.
+ *
  * What an idle socket holds is what its closures below capture, so they take only the fields
  * they use: never the options object, whose `open` may hold the token and the parsed URL.
  */
@@ -43,7 +45,7 @@ export function serveSocket<S extends Session>(options: {
   open: (member: SocketMember) => Promise<S>;
   onFrame: (session: S, member: SocketMember, text: string) => Promise<void>;
   onClose: (session: S, member: SocketMember) => void;
-}): void {
+}): Promise<void> {
   const { socket, kind, gateway, rateLimit, admission, log, metrics, onFrame, onClose } = options;
   const context = options.logContext ?? {};
   const member = new SocketMember(socket, options.memberOptions);
@@ -53,7 +55,7 @@ export function serveSocket<S extends Session>(options: {
   // comes back to its value whichever of "open" and "close" happens first.
   let counted = false;
 
-  let chain: Promise<void> = options.open(member).then(
+  const handshake: Promise<void> = options.open(member).then(
     (opened) => {
       session = opened;
       if (socket.readyState !== socket.OPEN) return;
@@ -72,6 +74,7 @@ export function serveSocket<S extends Session>(options: {
       member.close(code, closeReasonFor(err, code));
     },
   );
+  let chain = handshake;
 
   const handle = async (data: RawData, isBinary: boolean) => {
     if (!session || socket.readyState !== socket.OPEN) return;
@@ -115,6 +118,7 @@ export function serveSocket<S extends Session>(options: {
       if (session) onClose(session, member);
     });
   });
+  return handshake;
 }
 
 function rawText(data: RawData): string {

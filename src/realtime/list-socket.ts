@@ -11,7 +11,11 @@ interface ListQuery {
 }
 
 /** `/ws/conversations/?token=…` */
-export function serveListSocket(socket: WebSocket, query: URLSearchParams, deps: SocketDeps): void {
+export function serveListSocket(
+  socket: WebSocket,
+  query: URLSearchParams,
+  deps: SocketDeps,
+): Promise<void> {
   const { accounts, chat, gateway } = deps;
   // Read now: the closures below live as long as the socket, and would keep the parsed URL; the
   // token itself is let go once the handshake read it.
@@ -29,7 +33,7 @@ export function serveListSocket(socket: WebSocket, query: URLSearchParams, deps:
     member.send(conversationsListFrame(page));
   };
 
-  serveSocket({
+  return serveSocket({
     socket,
     kind: "conversations",
     gateway,

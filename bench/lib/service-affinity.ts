@@ -45,10 +45,17 @@ function setAffinity(pid: number, mask: string, asList: boolean): void {
   } catch {}
 }
 
+// The postmaster is found as the parent of the checkpointer, which lives as long as the server.
+// Not as the parent of this query's own backend: that backend exits when the query's
+// connection closes, often before its /proc entry was read, and PostgreSQL then stayed on the
+// server core for that run.
 async function postmasterPid(databaseUrl: string): Promise<number | undefined> {
-  const rows = await adminQuery<{ pid: number }>(databaseUrl, "select pg_backend_pid() as pid");
-  const backend = rows[0]?.pid;
-  return backend === undefined ? undefined : parentOf(backend);
+  const rows = await adminQuery<{ pid: number }>(
+    databaseUrl,
+    "select pid from pg_stat_activity where backend_type = 'checkpointer'",
+  );
+  const checkpointer = rows[0]?.pid;
+  return checkpointer === undefined ? undefined : parentOf(checkpointer);
 }
 
 async function redisPid(redisUrl: string): Promise<number | undefined> {

@@ -1,31 +1,17 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Kysely } from "kysely";
-import { openSqlite } from "../../src/store/sql/connect.js";
-import { migrateToLatest } from "../../src/store/sql/migrations.js";
 import type { Database } from "../../src/store/sql/schema.js";
+import { sqliteWithUsers } from "../helpers/sqlite-users.js";
 
 // A bare `?` as LIMIT makes SQLite compile the cached statement again on every run (see
 // SQLITE_BOUND_COUNT); the store's SQLite dialect writes bound counts as `0 + ?` instead.
-
-const user = (username: string) => ({
-  username,
-  password_hash: "x",
-  first_name: "F",
-  last_name: "L",
-  created_at: 5,
-});
 
 describe("bound LIMIT and OFFSET on SQLite", () => {
   let db: Kysely<Database>;
 
   before(async () => {
-    db = openSqlite(":memory:");
-    await migrateToLatest(db, "sqlite");
-    await db
-      .insertInto("users")
-      .values([user("a"), user("b"), user("c")])
-      .execute();
+    db = await sqliteWithUsers("a", "b", "c");
   });
   after(() => db.destroy());
 

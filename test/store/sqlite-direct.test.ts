@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Kysely } from "kysely";
-import { openSqlite } from "../../src/store/sql/connect.js";
-import { migrateToLatest } from "../../src/store/sql/migrations.js";
 import { arg, PreparedQuery } from "../../src/store/sql/prepared-query.js";
 import type { Database, Executor } from "../../src/store/sql/schema.js";
 import { readNow } from "../../src/store/sql/sqlite-direct.js";
+import { sqliteWithUsers, userRow } from "../helpers/sqlite-users.js";
 
 // Direct reads share the one SQLite connection with Kysely: while a transaction is open on it,
 // they must not run there (they would see its uncommitted rows) but go through Kysely.
@@ -30,24 +29,11 @@ const count = (db: Executor): number | undefined => {
   return readNow<{ n: number }>(db, sql, parameters)?.[0]?.n;
 };
 
-const user = (username: string) => ({
-  username,
-  password_hash: "x",
-  first_name: "F",
-  last_name: "L",
-  created_at: 5,
-});
-
 describe("direct SQLite reads", () => {
   let db: Kysely<Database>;
 
   before(async () => {
-    db = openSqlite(":memory:");
-    await migrateToLatest(db, "sqlite");
-    await db
-      .insertInto("users")
-      .values([user("a"), user("b")])
-      .execute();
+    db = await sqliteWithUsers("a", "b");
   });
   after(() => db.destroy());
 
@@ -63,7 +49,7 @@ describe("direct SQLite reads", () => {
 
   it("are refused while a transaction is open, and never run inside one", async () => {
     await db.transaction().execute(async (trx) => {
-      await trx.insertInto("users").values(user("c")).execute();
+      await trx.insertInto("users").values(userRow("c")).execute();
       assert.equal(count(db), undefined);
       assert.equal(count(trx), undefined);
       // Through Kysely, the transaction reads its own row.
@@ -74,7 +60,7 @@ describe("direct SQLite reads", () => {
 
   it("never see rows of a transaction rolled back", async () => {
     const failed = db.transaction().execute(async (trx) => {
-      await trx.insertInto("users").values(user("d")).execute();
+      await trx.insertInto("users").values(userRow("d")).execute();
       assert.equal(count(db), undefined);
       throw new Error("rolled back");
     });
@@ -84,14 +70,13 @@ describe("direct SQLite reads", () => {
   });
 
   it("leave a statement that writes to Kysely", () => {
-    const { sql, parameters } = db.insertInto("users").values(user("e")).compile();
+    const { sql, parameters } = db.insertInto("users").values(userRow("e")).compile();
     assert.equal(readNow(db, sql, parameters), undefined);
     assert.equal(count(db), 3);
   });
 
   it("leave a closed store to Kysely, whose error callers know", async () => {
-    const closed = openSqlite(":memory:");
-    await migrateToLatest(closed, "sqlite");
+    const closed = await sqliteWithUsers();
     assert.equal(count(closed), 0);
     await closed.destroy();
     assert.equal(count(closed), undefined);

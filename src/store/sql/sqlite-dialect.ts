@@ -106,16 +106,17 @@ class CachingSqliteDriver extends SqliteDriver {
  * page statement was parsed and planned anew on each call (25 against 39 us, 6% of a connect's
  * CPU in a profile). An expression is left to the run, as SQLite did before.
  */
-export const SQLITE_BOUND_COUNT = "0 + ?";
+const BEFORE_BOUND_COUNT = "0 + ";
+export const SQLITE_BOUND_COUNT = `${BEFORE_BOUND_COUNT}?`;
 
 class BoundCountCompiler extends SqliteQueryCompiler {
   protected override visitLimit(node: LimitNode): void {
-    this.append("limit 0 + ");
+    this.append(`limit ${BEFORE_BOUND_COUNT}`);
     this.visitNode(node.limit);
   }
 
   protected override visitOffset(node: OffsetNode): void {
-    this.append("offset 0 + ");
+    this.append(`offset ${BEFORE_BOUND_COUNT}`);
     this.visitNode(node.offset);
   }
 }

@@ -9,7 +9,7 @@ import type { WebSocket } from "ws";
 import { type SocketHandlers, SocketServer } from "../../src/realtime/socket-server.js";
 
 // The upgrade's connection is corked until the handshake settles: the 101 answer and the
-// handshake's frames leave in one write. Each handler below waits before it writes, so that
+// handshake's frames leave in one write. The chat handler below waits before it writes, so that
 // without the cork the 101 would reach the client on its own, well before the frames.
 
 const HANDSHAKE_MS = 50;

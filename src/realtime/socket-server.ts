@@ -63,9 +63,6 @@ export class SocketServer {
     http.on("upgrade", this.onUpgrade);
   }
 
-  // The connection is corked from the upgrade until its handshake settles: the 101 answer,
-  // `connection_established` and the snapshot (or the refusal's close frame) then leave in one
-  // write instead of three: two system calls and two TCP segments fewer per connect.
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const route = socketRoute(req.url ?? "/");
     const { handlers } = this.options;
@@ -74,19 +71,13 @@ export class SocketServer {
         refuse(socket, MALFORMED);
         return;
       case "chat":
-        socket.cork();
-        this.wss.handleUpgrade(req, socket, head, (ws) =>
-          this.guarded(socket, ws, () =>
-            handlers.chat(ws, route.conversationId, new URLSearchParams(route.query)),
-          ),
+        this.upgrade(req, socket, head, (ws) =>
+          handlers.chat(ws, route.conversationId, new URLSearchParams(route.query)),
         );
         return;
       case "conversations":
-        socket.cork();
-        this.wss.handleUpgrade(req, socket, head, (ws) =>
-          this.guarded(socket, ws, () =>
-            handlers.conversations(ws, new URLSearchParams(route.query)),
-          ),
+        this.upgrade(req, socket, head, (ws) =>
+          handlers.conversations(ws, new URLSearchParams(route.query)),
         );
         return;
       case "other":
@@ -96,19 +87,30 @@ export class SocketServer {
   };
 
   /**
-   * A handler that throws loses its socket, never the process (this runs in an event). The
-   * connection is uncorked once the handshake settled, however it did. An upgrade that `ws`
-   * refuses never gets here: it ends the connection, and ending uncorks.
+   * Upgrades the connection and has `serve` run the socket's handshake. The connection is
+   * corked until that handshake settles, however it does: the 101 answer,
+   * `connection_established` and the snapshot (or the refusal's close frame) then leave in one
+   * write instead of three, two system calls and two TCP segments fewer per connect. An upgrade
+   * that `ws` refuses never reaches `serve`: `ws` ends the connection, and ending uncorks.
+   * A `serve` that throws loses its socket, never the process (this runs in an event).
    */
-  private guarded(connection: Duplex, ws: WebSocket, serve: () => Promise<void>): void {
+  private upgrade(
+    req: IncomingMessage,
+    connection: Duplex,
+    head: Buffer,
+    serve: (ws: WebSocket) => Promise<void>,
+  ): void {
+    connection.cork();
     const uncork = () => connection.uncork();
-    try {
-      serve().then(uncork, uncork);
-    } catch (err) {
-      uncork();
-      this.options.log.error({ err }, "socket setup failed");
-      ws.terminate();
-    }
+    this.wss.handleUpgrade(req, connection, head, (ws) => {
+      try {
+        serve(ws).then(uncork, uncork);
+      } catch (err) {
+        uncork();
+        this.options.log.error({ err }, "socket setup failed");
+        ws.terminate();
+      }
+    });
   }
 
   /**

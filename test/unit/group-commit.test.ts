@@ -24,7 +24,7 @@ function recorder(failing: Set<string>, concurrency = 1, maxBatch = 10) {
       log.batches.push(items);
       await settle();
       if (items.some((item) => failing.has(item))) throw new Error("batch rolled back");
-      return items.map((item) => `stored ${item}`);
+      return items.map((item) => ({ status: "fulfilled", value: `stored ${item}` }));
     },
     maxBatch,
     concurrency,
@@ -64,4 +64,32 @@ it("keeps up to `concurrency` transactions in flight", async () => {
   await Promise.all(["a", "b", "c", "d", "e"].map((item) => group.submit(item)));
   assert.deepEqual(log.ones, ["a", "b"]);
   assert.deepEqual(log.batches, [["c", "d", "e"]]);
+});
+
+it("passes a batch's own per-write outcomes on, without storing any write again", async () => {
+  const log: string[][] = [];
+  const group = new GroupCommit<string, string>({
+    runOne: async (item) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return `alone ${item}`;
+    },
+    // Stores what it can and reports the rest: nothing is rolled back, so nothing is retried.
+    runBatch: async (items) => {
+      log.push(items);
+      return items.map(
+        (item): PromiseSettledResult<string> =>
+          item === "c"
+            ? { status: "rejected", reason: new Error(`refused ${item}`) }
+            : { status: "fulfilled", value: `batched ${item}` },
+      );
+    },
+    maxBatch: 10,
+    concurrency: 1,
+  });
+  const outcomes = await Promise.allSettled(["a", "b", "c", "d"].map((item) => group.submit(item)));
+  assert.deepEqual(
+    outcomes.map((o) => (o.status === "fulfilled" ? o.value : (o.reason as Error).message)),
+    ["alone a", "batched b", "refused c", "batched d"],
+  );
+  assert.deepEqual(log, [["b", "c", "d"]]);
 });

@@ -10,8 +10,11 @@ interface Pending<I, R> {
 }
 
 export interface GroupCommitOptions<I, R> {
-  /** Stores `items` in one transaction, all or none; one result per item, in the same order. */
-  runBatch: (items: I[]) => Promise<R[]>;
+  /**
+   * Stores `items`: one outcome per item, in the same order. Throws only when none was stored
+   * (the batch's transaction rolled back); each item is then stored alone.
+   */
+  runBatch: (items: I[]) => Promise<PromiseSettledResult<R>[]>;
   /** Stores one item in a transaction of its own. */
   runOne: (item: I) => Promise<R>;
   /** Most items in one transaction. */
@@ -51,21 +54,23 @@ export class GroupCommit<I, R> {
       if (only) await this.options.runOne(only.item).then(only.resolve, only.reject);
       return;
     }
-    let results: R[];
+    let outcomes: PromiseSettledResult<R>[];
     try {
-      results = await this.options.runBatch(batch.map((p) => p.item));
+      outcomes = await this.options.runBatch(batch.map((p) => p.item));
     } catch {
       // One write failing (or the commit) rolled the whole batch back: each write is retried in
       // a transaction of its own, so that only the failing one fails and the others are stored.
+      // A batch that stored some of its writes reports the others' failures as outcomes instead.
       for (const pending of batch) {
         await this.options.runOne(pending.item).then(pending.resolve, pending.reject);
       }
       return;
     }
     batch.forEach((pending, index) => {
-      const result = results[index];
-      if (result === undefined) pending.reject(new Error("Group commit lost a result"));
-      else pending.resolve(result);
+      const outcome = outcomes[index];
+      if (outcome === undefined) pending.reject(new Error("Group commit lost a result"));
+      else if (outcome.status === "fulfilled") pending.resolve(outcome.value);
+      else pending.reject(outcome.reason);
     });
   }
 }

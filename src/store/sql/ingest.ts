@@ -6,9 +6,10 @@ import { lockConversation } from "./conversation-lock.js";
 import { loadConversation } from "./conversation-query.js";
 import { conversationTitle, toCustomer } from "./mappers.js";
 import { loadMessage } from "./message-query.js";
+import { ingestKnownConversations } from "./postgres-ingest.js";
 import { arg, PreparedQuery } from "./prepared-query.js";
 import type { DialectName, Executor, SqlContext } from "./schema.js";
-import { writtenConversation, writtenMessage } from "./written-rows.js";
+import { inboundMessageRow, writtenConversation, writtenMessage } from "./written-rows.js";
 
 // A customer message from a platform, in one transaction, alone or with others that arrived
 // meanwhile (group commit, see messages.ts). Times: the message's created_at is when the
@@ -17,8 +18,10 @@ import { writtenConversation, writtenMessage } from "./written-rows.js";
 // list and updated_at never moves backwards.
 //
 // The common case (a known customer writing into an existing conversation) runs four
-// statements on SQLite, five on PostgreSQL, each compiled once: the customer with its
-// conversation, the conversation lock and the duplicate check, the new seq, the message.
+// statements on SQLite, each compiled once: the customer with its conversation, the
+// conversation lock and the duplicate check, the new seq, the message. PostgreSQL runs the
+// same steps in one call of a function (postgres-ingest.ts); the general path below serves it
+// for the rest (first messages, media).
 
 const knownCustomer = new PreparedQuery((db) =>
   db
@@ -216,31 +219,70 @@ export interface IngestRequest {
   answers: AnswerScheduling | undefined;
 }
 
-/** One message in a transaction of its own. */
-export function ingest(ctx: SqlContext, request: IngestRequest): Promise<IngestResult> {
+/** One message, stored by PostgreSQL's function when it can (see ingestBatch). */
+export async function ingest(ctx: SqlContext, request: IngestRequest): Promise<IngestResult> {
+  if (ctx.dialect === "postgres") {
+    const [known] = await ingestKnownConversations(ctx, [request]);
+    if (known !== undefined) return known;
+  }
+  return ingestAlone(ctx, request);
+}
+
+/** One message in a transaction of its own, through the general path. */
+function ingestAlone(ctx: SqlContext, request: IngestRequest): Promise<IngestResult> {
   return ctx.db.transaction().execute((trx) => ingestIn(trx, ctx.dialect, request));
 }
 
 /**
- * Several messages in one transaction; results in the order of `requests`. They are stored in
- * the order of their conversation's key (channel, customer), arrival order within each: every
- * batch then takes its conversation locks in the same order, so that concurrent batches on
- * PostgreSQL (in this process or another) wait for each other instead of deadlocking.
+ * Several messages; outcomes in the order of `requests`. They are stored in the order of their
+ * conversation's key (channel, customer), arrival order within each: every batch then takes its
+ * conversation locks in the same order, so that concurrent batches on PostgreSQL (in this
+ * process or another) wait for each other instead of deadlocking.
+ *
+ * SQLite: one transaction, all or none. PostgreSQL: one call of `fiko_ingest_known` stores the
+ * messages of known conversations; the rest (first messages, media) follow one by one through
+ * the general path, each in its own transaction, so that one failing fails alone. Throws only
+ * when nothing was stored.
  */
-export function ingestBatch(ctx: SqlContext, requests: IngestRequest[]): Promise<IngestResult[]> {
+export async function ingestBatch(
+  ctx: SqlContext,
+  requests: IngestRequest[],
+): Promise<PromiseSettledResult<IngestResult>[]> {
   const key = ({ inbound }: IngestRequest) =>
     `${inbound.channelId}\u0000${inbound.customerExternalId}`;
   const order = requests
-    .map((request, index) => ({ index, key: key(request) }))
+    .map((request, index) => ({ index, request, key: key(request) }))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.index - b.index));
-  return ctx.db.transaction().execute(async (trx) => {
-    const results: IngestResult[] = new Array(requests.length);
-    for (const { index } of order) {
-      const request = requests[index];
-      if (request) results[index] = await ingestIn(trx, ctx.dialect, request);
-    }
-    return results;
-  });
+  if (ctx.dialect === "sqlite") {
+    const results = await ctx.db.transaction().execute(async (trx) => {
+      const stored: IngestResult[] = new Array(requests.length);
+      for (const { index, request } of order) {
+        stored[index] = await ingestIn(trx, ctx.dialect, request);
+      }
+      return stored;
+    });
+    return results.map((value) => ({ status: "fulfilled", value }));
+  }
+  const known = await ingestKnownConversations(
+    ctx,
+    order.map(({ request }) => request),
+  );
+  const outcomes: PromiseSettledResult<IngestResult>[] = new Array(requests.length);
+  for (const [position, { index, request }] of order.entries()) {
+    const value = known[position];
+    outcomes[index] =
+      value !== undefined
+        ? { status: "fulfilled", value }
+        : await settle(ingestAlone(ctx, request));
+  }
+  return outcomes;
+}
+
+function settle<T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> {
+  return promise.then(
+    (value) => ({ status: "fulfilled", value }),
+    (reason: unknown) => ({ status: "rejected", reason }),
+  );
 }
 
 async function ingestIn(
@@ -296,21 +338,7 @@ async function ingestIn(
   const updated = await takeSeq.executeTakeFirst(trx, dialect, conversationId, now, status);
   if (updated === undefined) throw new Error(`Conversation ${conversationId} vanished`);
   const seq = updated.last_seq;
-
-  const row = {
-    id: newMessageId(),
-    conversation_id: conversationId,
-    seq,
-    type: "customer",
-    content: inbound.content,
-    sender_id: null,
-    is_ai_response: 0,
-    is_answered: 0,
-    delivery_status: "received",
-    external_id: inbound.externalMessageId,
-    created_at: inbound.sentAt ?? now,
-    updated_at: now,
-  } as const;
+  const row = inboundMessageRow(newMessageId(), updated, inbound, now);
   await insertMessage.execute(
     trx,
     dialect,

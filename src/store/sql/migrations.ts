@@ -6,6 +6,7 @@ import {
   Migrator,
   sql,
 } from "kysely";
+import { postgresIngestFunction } from "./postgres-ingest-function.js";
 import type { Database, DialectName } from "./schema.js";
 import { unansweredIndex } from "./unanswered-index.js";
 
@@ -310,6 +311,7 @@ class InCodeMigrations implements MigrationProvider {
       "0003_automatic_answers": automaticAnswers(this.dialect),
       "0004_attachments": attachments(this.dialect),
       "0005_unanswered_index": unansweredIndex(),
+      "0006_postgres_ingest_function": postgresIngestFunction(this.dialect),
     };
   }
 }

@@ -6,6 +6,7 @@ import type {
   Message,
   MessageSender,
 } from "../../domain/types.js";
+import type { InboundMessage } from "../store.js";
 import type { ConversationsTable, MessagesTable } from "./schema.js";
 
 // Results of writes, built from the values just written instead of read back: a write already
@@ -27,6 +28,32 @@ type MessageColumns = Pick<
   | "client_id"
   | "created_at"
 >;
+
+/**
+ * A customer message's row, the seq taken from its conversation's updated row. Its time is when
+ * the customer sent it (`sentAt`, else the store's `now`).
+ */
+export function inboundMessageRow(
+  id: string,
+  conversation: Pick<Selectable<ConversationsTable>, "id" | "last_seq">,
+  inbound: InboundMessage,
+  now: number,
+) {
+  return {
+    id,
+    conversation_id: conversation.id,
+    seq: conversation.last_seq,
+    type: "customer",
+    content: inbound.content,
+    sender_id: null,
+    is_ai_response: 0,
+    is_answered: 0,
+    delivery_status: "received",
+    external_id: inbound.externalMessageId,
+    created_at: inbound.sentAt ?? now,
+    updated_at: now,
+  } as const;
+}
 
 /**
  * The message from its columns; `sender` is shown for support messages only (AI and marketing

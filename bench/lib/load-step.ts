@@ -7,6 +7,8 @@ import { Run } from "./tracker.js";
 
 /** A step passes when p99 <= this and nothing was lost, repeated, reordered or refused. */
 export const P99_LIMIT_MS = 50;
+/** BENCH_TIMELINE=1: each window also prints its slowest delivery per stretch of this length. */
+const TIMELINE_STRETCH_MS = 100;
 
 export interface StepPlan {
   /** Messages per second, all conversations together. */
@@ -132,6 +134,11 @@ export async function runStep(target: Target, fleet: Fleet, plan: StepPlan): Pro
   fleet.run = undefined;
 
   const latency = spread([...run.local, ...run.remote]);
+  if (process.env.BENCH_TIMELINE === "1") {
+    const startedAt = new Date(performance.timeOrigin + start).toISOString();
+    const stretches = run.timeline(plan.rate, TIMELINE_STRETCH_MS).join(" ");
+    console.log(`  slowest delivery per ${TIMELINE_STRETCH_MS} ms from ${startedAt}: ${stretches}`);
+  }
   const lost = expected - run.unique;
   const listLost = listExpected - run.listUnique;
   const problems: string[] = [];

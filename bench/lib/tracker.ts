@@ -20,6 +20,8 @@ export interface TrackedList {
  */
 export class Run {
   readonly sentAt: Float64Array;
+  /** Per message: its slowest delivery so far, in ms (for `timeline`). */
+  readonly slowest: Float64Array;
   /** The server each message was posted or sent to (local versus remote delivery). */
   readonly from: Uint8Array;
   readonly local: number[] = [];
@@ -37,6 +39,7 @@ export class Run {
     readonly conversations: number,
   ) {
     this.sentAt = new Float64Array(count);
+    this.slowest = new Float64Array(count);
     this.from = new Uint8Array(count);
   }
 
@@ -63,7 +66,23 @@ export class Run {
     socket.seen[slot] = 1;
     this.unique++;
     const latency = now - (this.sentAt[i] ?? now);
+    if (latency > (this.slowest[i] ?? 0)) this.slowest[i] = latency;
     (socket.server === this.from[i] ? this.local : this.remote).push(latency);
+  }
+
+  /**
+   * The slowest delivery of the messages due in each stretch of `stretchMs` of the window, in
+   * whole ms: shows whether a failed p99 is a stall (a run of high values that drains) or a
+   * steady queue.
+   */
+  timeline(rate: number, stretchMs: number): number[] {
+    const perStretch = Math.max(1, Math.round((rate * stretchMs) / 1000));
+    const stretches: number[] = [];
+    for (let first = 0; first < this.count; first += perStretch) {
+      const slice = this.slowest.subarray(first, Math.min(this.count, first + perStretch));
+      stretches.push(Math.round(Math.max(...slice)));
+    }
+    return stretches;
   }
 
   list(socket: TrackedList, data: Buffer): void {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import type { Kysely } from "kysely";
+import { NO_ATTACHMENT_FIELDS } from "../../src/domain/attachment-fields.js";
 import type { Channel } from "../../src/domain/types.js";
 import { openPostgres } from "../../src/store/sql/connect.js";
 import { createSqlStore } from "../../src/store/sql/create-store.js";
@@ -73,20 +74,12 @@ it("stores known conversations' text messages and leaves the rest, and what foll
 }, async () => {
   const { channel, conversationId } = await knownConversation();
   const image = {
+    ...NO_ATTACHMENT_FIELDS,
     kind: "photo" as const,
     mimeType: "image/jpeg",
-    fileName: null,
     size: 10,
     width: 1,
     height: 1,
-    duration: null,
-    latitude: null,
-    longitude: null,
-    title: null,
-    address: null,
-    phoneNumber: null,
-    firstName: null,
-    lastName: null,
     ref: { platform: "telegram" as const, fileId: "f1" },
   };
   const results = await ingestKnownConversations(ctx, [

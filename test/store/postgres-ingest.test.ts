@@ -64,6 +64,15 @@ const request = (inboundMessage: IngestRequest["inbound"]): IngestRequest => ({
   answers: undefined,
 });
 
+/** The function's results; undefined where the general path must store the message. */
+async function ingestKnown(requests: IngestRequest[]): Promise<(IngestResult | undefined)[]> {
+  const outcomes = await ingestKnownConversations(ctx, requests);
+  return outcomes.map((outcome) => {
+    if (outcome?.status === "rejected") throw outcome.reason;
+    return outcome?.value;
+  });
+}
+
 const outcome = (result: IngestResult | undefined) =>
   result === undefined
     ? "general path"
@@ -82,7 +91,7 @@ it("stores known conversations' text messages and leaves the rest, and what foll
     height: 1,
     ref: { platform: "telegram" as const, fileId: "f1" },
   };
-  const results = await ingestKnownConversations(ctx, [
+  const results = await ingestKnown([
     request(inbound(channel, { externalMessageId: "a", content: "two" })),
     request(inbound(channel, { externalMessageId: "b", content: "three" })),
     request(inbound(channel, { externalMessageId: "c", content: "media", attachments: [image] })),
@@ -117,10 +126,10 @@ it("stores known conversations' text messages and leaves the rest, and what foll
 
 it("answers a platform retry with the message stored the first time", { skip }, async () => {
   const { channel, conversationId } = await knownConversation();
-  const [first] = await ingestKnownConversations(ctx, [
+  const [first] = await ingestKnown([
     request(inbound(channel, { externalMessageId: "retry", content: "once" })),
   ]);
-  const [again] = await ingestKnownConversations(ctx, [
+  const [again] = await ingestKnown([
     request(inbound(channel, { externalMessageId: "retry", content: "twice" })),
   ]);
   assert.equal(outcome(first), "stored seq 2 once");
@@ -135,16 +144,14 @@ it("reopens a closed conversation and moves the automatic answer on in an active
 }, async () => {
   const { channel, conversationId } = await knownConversation();
   await store.conversations.update(conversationId, { status: "closed" });
-  const [reopened] = await ingestKnownConversations(ctx, [
-    request(inbound(channel, { externalMessageId: "r1" })),
-  ]);
+  const [reopened] = await ingestKnown([request(inbound(channel, { externalMessageId: "r1" }))]);
   assert.equal(reopened?.conversation.status, "support_active");
   assert.equal(reopened?.answerScheduled, false);
 
   await store.aiSettings.update(channel.ownerId, { enabled: true });
   await store.conversations.update(conversationId, { status: "active" });
   const before = Date.now();
-  const [scheduled] = await ingestKnownConversations(ctx, [
+  const [scheduled] = await ingestKnown([
     { inbound: inbound(channel, { externalMessageId: "r2" }), answers: { replyDelayMs: 60_000 } },
   ]);
   assert.equal(scheduled?.answerScheduled, true);

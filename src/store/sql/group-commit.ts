@@ -74,3 +74,11 @@ export class GroupCommit<I, R> {
     });
   }
 }
+
+/** `promise`'s outcome, as a batch reports it for one item. */
+export function settle<T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> {
+  return promise.then(
+    (value) => ({ status: "fulfilled", value }),
+    (reason: unknown) => ({ status: "rejected", reason }),
+  );
+}

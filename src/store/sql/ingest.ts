@@ -4,6 +4,7 @@ import type { AnswerScheduling, InboundMessage, IngestResult } from "../store.js
 import { attachmentsOf, insertAttachments } from "./attachment-rows.js";
 import { lockConversation } from "./conversation-lock.js";
 import { loadConversation } from "./conversation-query.js";
+import { settle } from "./group-commit.js";
 import { conversationTitle, toCustomer } from "./mappers.js";
 import { loadMessage } from "./message-query.js";
 import { ingestKnownConversations } from "./postgres-ingest.js";
@@ -223,7 +224,8 @@ export interface IngestRequest {
 export async function ingest(ctx: SqlContext, request: IngestRequest): Promise<IngestResult> {
   if (ctx.dialect === "postgres") {
     const [known] = await ingestKnownConversations(ctx, [request]);
-    if (known !== undefined) return known;
+    if (known?.status === "fulfilled") return known.value;
+    if (known?.status === "rejected") throw known.reason;
   }
   return ingestAlone(ctx, request);
 }
@@ -269,20 +271,9 @@ export async function ingestBatch(
   );
   const outcomes: PromiseSettledResult<IngestResult>[] = new Array(requests.length);
   for (const [position, { index, request }] of order.entries()) {
-    const value = known[position];
-    outcomes[index] =
-      value !== undefined
-        ? { status: "fulfilled", value }
-        : await settle(ingestAlone(ctx, request));
+    outcomes[index] = known[position] ?? (await settle(ingestAlone(ctx, request)));
   }
   return outcomes;
-}
-
-function settle<T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> {
-  return promise.then(
-    (value) => ({ status: "fulfilled", value }),
-    (reason: unknown) => ({ status: "rejected", reason }),
-  );
 }
 
 async function ingestIn(

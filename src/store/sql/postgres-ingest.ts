@@ -2,6 +2,7 @@ import { type Selectable, sql } from "kysely";
 import { newMessageId } from "../../domain/ids.js";
 import type { IngestResult } from "../store.js";
 import { loadConversation } from "./conversation-query.js";
+import { settle } from "./group-commit.js";
 import type { IngestRequest } from "./ingest.js";
 import { toCustomer } from "./mappers.js";
 import { loadMessage } from "./message-query.js";
@@ -37,13 +38,14 @@ const callFunction = new PreparedQuery((db) => ({
 
 /**
  * Stores the messages of known conversations in one statement (its own transaction), in the
- * order given, which must be the general path's lock order. One entry per request: its result,
+ * order given, which must be the general path's lock order. One entry per request: its outcome,
  * or undefined where the general path must store it (after every handled message before it).
+ * Throws only when nothing was stored.
  */
 export async function ingestKnownConversations(
   ctx: SqlContext,
   requests: readonly IngestRequest[],
-): Promise<(IngestResult | undefined)[]> {
+): Promise<(PromiseSettledResult<IngestResult> | undefined)[]> {
   const now = Date.now();
   const messageIds = requests.map(() => newMessageId());
   const inbound = requests.map((request) => request.inbound);
@@ -62,7 +64,9 @@ export async function ingestKnownConversations(
     requests.map(({ answers }) => answers?.replyDelayMs ?? null),
     now,
   );
-  const results: (IngestResult | undefined)[] = new Array(requests.length).fill(undefined);
+  const results: (PromiseSettledResult<IngestResult> | undefined)[] = new Array(
+    requests.length,
+  ).fill(undefined);
   for (const { result } of rows) {
     const index = result.position - 1;
     const request = requests[index];
@@ -74,23 +78,36 @@ export async function ingestKnownConversations(
       const customer = toCustomer(result.customer);
       const row = inboundMessageRow(messageId, result.conversation, request.inbound, now);
       const message = writtenMessage(row, customer, null, []);
+      const conversation = writtenConversation(result.conversation, customer, message);
       results[index] = {
-        duplicate: false,
-        message,
-        conversation: writtenConversation(result.conversation, customer, message),
-        customerCreated: false,
-        answerScheduled: result.answerScheduled,
+        status: "fulfilled",
+        value: {
+          duplicate: false,
+          message,
+          conversation,
+          customerCreated: false,
+          answerScheduled: result.answerScheduled,
+        },
       };
     } else if (result.outcome === "duplicate") {
-      // A platform retry: nothing changed; the answer shows what was stored the first time.
-      results[index] = {
-        duplicate: true,
-        message: await loadMessage(ctx.db, result.messageId),
-        conversation: await loadConversation(ctx.db, result.conversationId),
-        customerCreated: false,
-        answerScheduled: false,
-      };
+      // Read after the function committed the others: a failed read fails this message alone.
+      results[index] = await settle(storedBefore(ctx, result.messageId, result.conversationId));
     }
   }
   return results;
+}
+
+/** A platform retry's answer: nothing changed; it shows what was stored the first time. */
+async function storedBefore(
+  ctx: SqlContext,
+  messageId: string,
+  conversationId: string,
+): Promise<IngestResult> {
+  return {
+    duplicate: true,
+    message: await loadMessage(ctx.db, messageId),
+    conversation: await loadConversation(ctx.db, conversationId),
+    customerCreated: false,
+    answerScheduled: false,
+  };
 }

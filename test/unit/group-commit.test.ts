@@ -10,7 +10,7 @@ interface Log {
   batches: string[][];
 }
 
-function recorder(failing: Set<string>, concurrency = 1, maxBatch = 10) {
+function recorder(failing: Set<string>, concurrency = 1, maxBatch = 10, gatherRound = false) {
   const log: Log = { ones: [], batches: [] };
   const settle = () => new Promise((resolve) => setImmediate(resolve));
   const group = new GroupCommit<string, string>({
@@ -28,6 +28,7 @@ function recorder(failing: Set<string>, concurrency = 1, maxBatch = 10) {
     },
     maxBatch,
     concurrency,
+    gatherRound,
   });
   return { group, log };
 }
@@ -37,6 +38,16 @@ it("runs a lone write at once and stores the writes that arrived meanwhile as on
   const results = await Promise.all(["a", "b", "c", "d"].map((item) => group.submit(item)));
   assert.deepEqual(results, ["stored a", "stored b", "stored c", "stored d"]);
   assert.deepEqual(log, { ones: ["a"], batches: [["b", "c", "d"]] });
+});
+
+it("with gatherRound, stores the writes of one round of callbacks together, the first included", async () => {
+  const { group, log } = recorder(new Set(), 1, 10, true);
+  const first = await Promise.all(["a", "b", "c"].map((item) => group.submit(item)));
+  assert.deepEqual(first, ["stored a", "stored b", "stored c"]);
+  assert.deepEqual(log, { ones: [], batches: [["a", "b", "c"]] });
+  // A lone write is still stored alone, one round later.
+  assert.equal(await group.submit("d"), "stored d");
+  assert.deepEqual(log, { ones: ["d"], batches: [["a", "b", "c"]] });
 });
 
 it("splits a long queue into batches of at most maxBatch, in arrival order", async () => {

@@ -2,6 +2,11 @@
 // together, in one transaction. A lone write starts at once (no timer, no added delay); under
 // load the batches grow by themselves, and each commit (a WAL write on SQLite, a WAL flush on
 // PostgreSQL) serves many writes instead of one.
+//
+// A synchronous database (better-sqlite3) stores a write before the event loop reads the next
+// request, so nothing ever arrives "meanwhile" and every write would commit alone. There the
+// first write waits for the end of the current round of I/O callbacks (`setImmediate`): the
+// requests read in the same round, which a loaded server has many of, share its transaction.
 
 interface Pending<I, R> {
   item: I;
@@ -21,18 +26,33 @@ export interface GroupCommitOptions<I, R> {
   maxBatch: number;
   /** Batches in flight at once (1 where the database has a single writer). */
   concurrency: number;
+  /**
+   * Whether an idle queue waits for the current round of I/O callbacks before it starts, so
+   * that the writes submitted in that round form one batch (for a synchronous database).
+   */
+  gatherRound?: boolean;
 }
 
 export class GroupCommit<I, R> {
   private readonly queue: Pending<I, R>[] = [];
   private running = 0;
+  private gathering = false;
 
   constructor(private readonly options: GroupCommitOptions<I, R>) {}
 
   submit(item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (this.running < this.options.concurrency) void this.drain();
+      if (this.running >= this.options.concurrency) return;
+      if (!this.options.gatherRound) {
+        void this.drain();
+      } else if (!this.gathering) {
+        this.gathering = true;
+        setImmediate(() => {
+          this.gathering = false;
+          if (this.running < this.options.concurrency) void this.drain();
+        });
+      }
     });
   }
 

@@ -71,6 +71,7 @@ export class SqlMessageStore implements MessageStore {
       runBatch: (requests) => ingestBatch(ctx, requests),
       maxBatch: MAX_INGEST_BATCH,
       concurrency: INGEST_CONCURRENCY[ctx.dialect],
+      gatherRound: ctx.dialect === "sqlite",
     });
   }
 

@@ -32,6 +32,8 @@ export interface StepResult {
   orderErrors: number;
   listLost: number;
   latency: Spread;
+  /** Every delivery's latency (ms), for figures over several windows (`combineSteps`). */
+  latencies: number[];
   local: Spread;
   remote: Spread;
   /** Server CPU seconds (all processes) from the first send until the last delivery. */
@@ -133,7 +135,8 @@ export async function runStep(target: Target, fleet: Fleet, plan: StepPlan): Pro
   const driver = process.cpuUsage(driverBefore);
   fleet.run = undefined;
 
-  const latency = spread([...run.local, ...run.remote]);
+  const latencies = [...run.local, ...run.remote];
+  const latency = spread(latencies);
   if (process.env.BENCH_TIMELINE === "1") {
     const startedAt = new Date(performance.timeOrigin + start).toISOString();
     const stretches = run.timeline(plan.rate, TIMELINE_STRETCH_MS).join(" ");
@@ -161,6 +164,7 @@ export async function runStep(target: Target, fleet: Fleet, plan: StepPlan): Pro
     orderErrors: run.orderErrors,
     listLost,
     latency,
+    latencies,
     local: spread(run.local),
     remote: spread(run.remote),
     serverCpu: cpu,
@@ -173,6 +177,48 @@ export async function runStep(target: Target, fleet: Fleet, plan: StepPlan): Pro
     telegramSends: target.telegramSends() - sendsBefore,
     pass: problems.length === 0,
     failure: problems.join(", "),
+  };
+}
+
+/**
+ * Several windows of one server as one: counts, CPU and waits added, latency over every
+ * delivery of every window. (`local` and `remote` are left out: one process only.)
+ */
+export function combineSteps(steps: StepResult[]): StepResult {
+  const [first] = steps;
+  if (first === undefined) throw new Error("no steps to combine");
+  const sum = (pick: (step: StepResult) => number) => steps.reduce((t, s) => t + pick(s), 0);
+  const latencies = steps.flatMap((step) => step.latencies);
+  const sent = sum((s) => s.sent);
+  const delivered = sum((s) => s.delivered);
+  const serverCpu = sum((s) => s.serverCpu);
+  const wallSeconds = sum((s) => s.wallSeconds);
+  const failures = steps.filter((s) => !s.pass).map((s) => s.failure);
+  return {
+    ...first,
+    plan: { ...first.plan, seconds: sum((s) => s.plan.seconds) },
+    sent,
+    httpErrors: sum((s) => s.httpErrors),
+    expected: sum((s) => s.expected),
+    delivered,
+    lost: sum((s) => s.lost),
+    duplicates: sum((s) => s.duplicates),
+    orderErrors: sum((s) => s.orderErrors),
+    listLost: sum((s) => s.listLost),
+    latency: spread(latencies),
+    latencies,
+    local: spread([]),
+    remote: spread([]),
+    serverCpu,
+    wallSeconds,
+    deliveriesPerCpuSecond: serverCpu > 0 ? delivered / serverCpu : 0,
+    cpuPerMessageMs: (serverCpu * 1000) / sent,
+    driverCpuPercent: round(sum((s) => (s.driverCpuPercent * s.wallSeconds) / wallSeconds)),
+    serverWait: sum((s) => s.serverWait),
+    driverWait: sum((s) => s.driverWait),
+    telegramSends: sum((s) => s.telegramSends),
+    pass: failures.length === 0,
+    failure: failures.join("; "),
   };
 }
 

@@ -25,6 +25,8 @@ export interface Options {
   perConversation: number;
   agentRate: number;
   connects: number;
+  /** connect and agents: rounds per server, the two servers taking turns. */
+  rounds: number;
   idleLevels: number[];
   clusterRate: number;
   databaseUrl: string;
@@ -44,7 +46,8 @@ scenarios: ${SCENARIOS.join(", ")} (default: all)
   --conversations N    conversations (50)
   --sockets N          chat sockets per conversation (20)
   --agent-rate N       agents: chat_message frames per second (10)
-  --connects N         connect: sockets opened in the storm (3000)
+  --connects N         connect: sockets opened per server in each round (3000)
+  --rounds N           connect, agents: rounds per server, bare and Fiko taking turns (4)
   --idle LIST          idle: socket counts to measure at (5000,10000)
   --cluster-rate N     cluster: rate of the latency step (50)
   --server-cpu N       core of the server processes (0); --driver-cpu N: of this driver (1)
@@ -69,6 +72,7 @@ export function parseOptions(argv: string[]): Options | undefined {
       sockets: { type: "string", default: "20" },
       "agent-rate": { type: "string", default: "10" },
       connects: { type: "string" },
+      rounds: { type: "string" },
       idle: { type: "string" },
       "cluster-rate": { type: "string", default: "50" },
       "server-cpu": { type: "string", default: "0" },
@@ -106,6 +110,7 @@ export function parseOptions(argv: string[]): Options | undefined {
     perConversation: number(values.sockets, 20),
     agentRate: number(values["agent-rate"], 10),
     connects: number(values.connects, quick ? 300 : 3000),
+    rounds: Math.round(number(values.rounds, quick ? 2 : 4)),
     idleLevels: (values.idle ?? (quick ? "500,1000" : "5000,10000"))
       .split(",")
       .map((v) => number(v, 0)),

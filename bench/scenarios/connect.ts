@@ -22,87 +22,120 @@ async function seed(target: Target, options: Options): Promise<void> {
   });
 }
 
+/** One server's connects over all rounds. */
 interface Storm {
-  perCpuSecond: number;
-  perSecond: number;
-  p50: number;
-  p99: number;
+  kind: Kind;
+  connects: number;
   failures: number;
+  cpu: number;
   waited: number;
   wall: number;
+  times: number[];
 }
 
-async function storm(options: Options, kind: Kind, log: Log): Promise<Storm> {
-  return withTarget(options, kind, async (target) => {
-    await seed(target, options);
-    const server = target.servers[0];
-    if (!server) throw new Error("no server");
-    let failures = 0;
-    const times: number[] = [];
-    const one = async (i: number) => {
-      const started = performance.now();
-      try {
-        const ws = await openSocket(
-          target.chatUrl(i % options.conversations, 0),
-          "recent_messages",
-        );
-        times.push(performance.now() - started);
-        await new Promise<void>((resolve) => {
-          ws.once("close", () => resolve());
-          ws.close();
-        });
-      } catch {
-        failures++;
-      }
-    };
-    await inParallel(Math.min(500, options.connects), WIDTH, one); // warm-up, not counted
-    const cpu = server.cpu();
-    const waitBefore = runQueueWait(server.pid);
-    const start = performance.now();
-    await inParallel(options.connects, WIDTH, one);
-    const wall = (performance.now() - start) / 1000;
-    const used = server.cpu() - cpu;
-    const waited = runQueueWait(server.pid) - waitBefore;
-    times.splice(0, times.length - options.connects);
-    const latency = spread(times);
-    const result = {
-      perCpuSecond: used > 0 ? (options.connects - failures) / used : 0,
-      perSecond: (options.connects - failures) / wall,
-      p50: latency.p50,
-      p99: latency.p99,
-      failures,
-      waited,
-      wall,
-    };
-    log(
-      `${kind.padEnd(7)} ${options.connects} connects in ${wall.toFixed(1)} s (${Math.round(result.perSecond)}/s), server CPU ${used.toFixed(2)} s (${Math.round(result.perCpuSecond)} connects/CPU-s), connect-to-snapshot p50 ${latency.p50.toFixed(1)} ms p99 ${latency.p99.toFixed(1)} ms, ${failures} failed, server waited ${waited.toFixed(2)} s for a CPU`,
-    );
-    return result;
+const perCpuSecond = (s: Storm) => (s.cpu > 0 ? (s.connects - s.failures) / s.cpu : 0);
+const perSecond = (s: Storm) => (s.wall > 0 ? (s.connects - s.failures) / s.wall : 0);
+
+/** Connects `count` sockets, `WIDTH` at a time, each until its snapshot, then closes it. */
+async function connectMany(target: Target, options: Options, count: number, into?: Storm) {
+  await inParallel(count, WIDTH, async (i) => {
+    const started = performance.now();
+    try {
+      const ws = await openSocket(target.chatUrl(i % options.conversations, 0), "recent_messages");
+      into?.times.push(performance.now() - started);
+      await new Promise<void>((resolve) => {
+        ws.once("close", () => resolve());
+        ws.close();
+      });
+    } catch {
+      if (into) into.failures++;
+    }
   });
+}
+
+/** One round of one server: `options.connects` connects, added to `storm`. */
+async function round(target: Target, options: Options, storm: Storm, log: Log): Promise<number> {
+  const server = target.servers[0];
+  if (!server) throw new Error("no server");
+  const cpu = server.cpu();
+  const waitBefore = runQueueWait(server.pid);
+  const failuresBefore = storm.failures;
+  const start = performance.now();
+  await connectMany(target, options, options.connects, storm);
+  const wall = (performance.now() - start) / 1000;
+  const used = server.cpu() - cpu;
+  const waited = runQueueWait(server.pid) - waitBefore;
+  storm.connects += options.connects;
+  storm.cpu += used;
+  storm.wall += wall;
+  storm.waited += waited;
+  const ok = options.connects - (storm.failures - failuresBefore);
+  const rate = used > 0 ? ok / used : 0;
+  log(
+    `${storm.kind.padEnd(7)} ${options.connects} connects in ${wall.toFixed(1)} s (${Math.round(ok / wall)}/s), server CPU ${used.toFixed(2)} s (${Math.round(rate)} connects/CPU-s), ${storm.failures - failuresBefore} failed, server waited ${waited.toFixed(2)} s for a CPU`,
+  );
+  return rate;
+}
+
+const emptyStorm = (kind: Kind): Storm => ({
+  kind,
+  connects: 0,
+  failures: 0,
+  cpu: 0,
+  waited: 0,
+  wall: 0,
+  times: [],
+});
+
+/**
+ * Both servers run at once (the idle one costs its core next to nothing) and take turns in
+ * rounds, in the order bare, Fiko, Fiko, bare, bare, Fiko, ...: the machine's speed drifts
+ * over minutes here, and one storm each, a minute apart, measured the drift as much as the
+ * servers (the ratio of single runs ranged from 0.29x to 0.75x). Figures are over all rounds.
+ */
+async function storms(options: Options, log: Log): Promise<{ bare: Storm; fiko: Storm }> {
+  return withTarget(options, "bare", (bareTarget) =>
+    withTarget(options, "fiko", async (fikoTarget) => {
+      const targets = { bare: bareTarget, fiko: fikoTarget };
+      const result = { bare: emptyStorm("bare"), fiko: emptyStorm("fiko") };
+      for (const kind of ["bare", "fiko"] as const) {
+        await seed(targets[kind], options);
+        await connectMany(targets[kind], options, Math.min(500, options.connects)); // warm-up
+      }
+      for (let i = 0; i < options.rounds; i++) {
+        const order = i % 2 === 0 ? (["bare", "fiko"] as const) : (["fiko", "bare"] as const);
+        const rates: Record<Kind, number> = { bare: 0, fiko: 0 };
+        for (const kind of order)
+          rates[kind] = await round(targets[kind], options, result[kind], log);
+        log(`round ${i + 1} of ${options.rounds}: Fiko / bare ${ratio(rates.fiko, rates.bare)}`);
+      }
+      return result;
+    }),
+  );
 }
 
 export async function connect(options: Options, log: Log): Promise<Row[]> {
   log(
-    `connect: ${options.connects} authenticated chat connects with a ${SNAPSHOT}-message snapshot, ${WIDTH} at a time`,
+    `connect: ${options.rounds} rounds of ${options.connects} authenticated chat connects per server with a ${SNAPSHOT}-message snapshot, ${WIDTH} at a time`,
   );
-  const bare = await storm(options, "bare", log);
-  const fiko = await storm(options, "fiko", log);
+  const { bare, fiko } = await storms(options, log);
+  const latency = { bare: spread(bare.times), fiko: spread(fiko.times) };
   return [
     {
       scenario: "connect",
       figure: "authenticated connects (with snapshot) per server CPU-second",
-      fiko: thousands(fiko.perCpuSecond),
-      bare: thousands(bare.perCpuSecond),
-      ratio: ratio(fiko.perCpuSecond, bare.perCpuSecond),
+      fiko: thousands(perCpuSecond(fiko)),
+      bare: thousands(perCpuSecond(bare)),
+      ratio: ratio(perCpuSecond(fiko), perCpuSecond(bare)),
       target: ">= 0.5x bare",
-      result: verdict(fiko.perCpuSecond >= 0.5 * bare.perCpuSecond),
+      result: verdict(perCpuSecond(fiko) >= 0.5 * perCpuSecond(bare)),
     },
     {
       scenario: "connect",
       figure: `connects per second, connect-to-snapshot p50 / p99 (${WIDTH} in flight)`,
-      fiko: `${thousands(fiko.perSecond)}/s, ${fiko.p50.toFixed(1)} / ${fiko.p99.toFixed(1)} ms`,
-      bare: `${thousands(bare.perSecond)}/s, ${bare.p50.toFixed(1)} / ${bare.p99.toFixed(1)} ms`,
-      ratio: ratio(fiko.perSecond, bare.perSecond),
+      fiko: `${thousands(perSecond(fiko))}/s, ${latency.fiko.p50.toFixed(1)} / ${latency.fiko.p99.toFixed(1)} ms`,
+      bare: `${thousands(perSecond(bare))}/s, ${latency.bare.p50.toFixed(1)} / ${latency.bare.p99.toFixed(1)} ms`,
+      ratio: ratio(perSecond(fiko), perSecond(bare)),
       target: "",
       result: "",
     },

@@ -25,7 +25,7 @@ export interface Options {
   perConversation: number;
   agentRate: number;
   connects: number;
-  /** connect and agents: rounds per server, the two servers taking turns. */
+  /** fanout (its fixed-rate window), agents, connect: rounds per server, the servers taking turns. */
   rounds: number;
   idleLevels: number[];
   clusterRate: number;
@@ -47,7 +47,7 @@ scenarios: ${SCENARIOS.join(", ")} (default: all)
   --sockets N          chat sockets per conversation (20)
   --agent-rate N       agents: chat_message frames per second (10)
   --connects N         connect: sockets opened per server in each round (3000)
-  --rounds N           connect, agents: rounds per server, bare and Fiko taking turns (4)
+  --rounds N           fanout window, agents, connect: rounds per server, in turns (4)
   --idle LIST          idle: socket counts to measure at (5000,10000)
   --cluster-rate N     cluster: rate of the latency step (50)
   --server-cpu N       core of the server processes (0); --driver-cpu N: of this driver (1)

@@ -41,3 +41,45 @@ export async function withFleet<T>(
 }
 
 export type Log = (line: string) => void;
+
+/** A server with its fleet. */
+export interface Side {
+  target: Target;
+  fleet: Fleet;
+}
+
+/**
+ * Both servers at once, each with its fleet and warmed up by `warm`: for windows taken in
+ * turns (`inTurns`). The server not being measured is idle meanwhile.
+ */
+export async function withBothFleets<T>(
+  options: Options,
+  warm: (side: Side) => Promise<void>,
+  use: (sides: Record<Kind, Side>) => Promise<T>,
+): Promise<T> {
+  const open = (kind: Kind, next: (side: Side) => Promise<T>) =>
+    withTarget(options, kind, (target) =>
+      withFleet(target, options, async (fleet) => {
+        await warm({ target, fleet });
+        return next({ target, fleet });
+      }),
+    );
+  return open("bare", (bare) => open("fiko", (fiko) => use({ bare, fiko })));
+}
+
+/**
+ * `rounds` rounds of `run` for each server, in the order bare, Fiko, Fiko, bare, bare, ...:
+ * this machine's speed drifts over minutes, and one window per server, a minute apart,
+ * measured the drift as much as the servers. In this order a steady drift falls on both alike.
+ */
+export async function inTurns<T>(
+  rounds: number,
+  run: (kind: Kind, round: number) => Promise<T>,
+): Promise<Record<Kind, T[]>> {
+  const results: Record<Kind, T[]> = { bare: [], fiko: [] };
+  for (let i = 0; i < rounds; i++) {
+    const order: Kind[] = i % 2 === 0 ? ["bare", "fiko"] : ["fiko", "bare"];
+    for (const kind of order) results[kind].push(await run(kind, i));
+  }
+  return results;
+}

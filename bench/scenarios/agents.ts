@@ -1,4 +1,3 @@
-import type { Fleet } from "../lib/fleet.js";
 import {
   backgroundCpu,
   combineSteps,
@@ -8,8 +7,7 @@ import {
 } from "../lib/load-step.js";
 import type { Options } from "../lib/options.js";
 import { type Row, ratio, verdict, waitRow } from "../lib/rows.js";
-import { type Kind, type Log, withFleet, withTarget } from "../lib/session.js";
-import type { Target } from "../lib/targets.js";
+import { inTurns, type Kind, type Log, type Side, withBothFleets } from "../lib/session.js";
 
 // Agents typing: `chat_message` frames in at a steady rate (round robin over conversations and
 // over each conversation's sockets), out to every chat socket of the conversation. On Fiko each
@@ -24,59 +22,37 @@ const PLAN = (options: Options) => ({
   mode: "agent" as const,
 });
 
-/** A server with its fleet open, warmed up: 500 messages, not counted. */
-async function withWarmFleet<T>(
-  options: Options,
-  kind: Kind,
-  use: (target: Target, fleet: Fleet) => Promise<T>,
-): Promise<T> {
-  return withTarget(options, kind, (target) =>
-    withFleet(target, options, async (fleet) => {
-      // At 10 msg/s alone, 10 messages left the server's code in the interpreter and its
-      // compiler was 14% of the window's CPU.
-      await runStep(target, fleet, { ...PLAN(options), rate: 100, seconds: 5 });
-      return use(target, fleet);
-    }),
-  );
-}
-
 /**
- * Both servers run with their sockets open and take turns in rounds of equal length (bare,
- * Fiko, Fiko, bare, ...), as in `connect`: single windows a minute apart measured the
- * machine's drift too (the bare server's own p99 ranged from 3.2 to 13.5 ms over runs).
+ * Both servers with their sockets open, taking turns in rounds of equal length (see
+ * `inTurns`): single windows a minute apart measured the machine's drift too (the bare
+ * server's own p99 ranged from 3.2 to 13.5 ms over runs). Figures are over all rounds.
  */
 async function measure(options: Options, log: Log): Promise<Record<Kind, Measured>> {
-  return withWarmFleet(options, "bare", (bare, bareFleet) =>
-    withWarmFleet(options, "fiko", async (fiko, fikoFleet) => {
-      const sides = {
-        bare: { target: bare, fleet: bareFleet },
-        fiko: { target: fiko, fleet: fikoFleet },
-      };
-      const steps: Record<Kind, StepResult[]> = { bare: [], fiko: [] };
-      const seconds = (options.quick ? 5 : 20) / options.rounds;
-      for (let i = 0; i < options.rounds; i++) {
-        const order = i % 2 === 0 ? (["bare", "fiko"] as const) : (["fiko", "bare"] as const);
-        for (const kind of order) {
-          const { target, fleet } = sides[kind];
-          const step = await runStep(target, fleet, {
-            ...PLAN(options),
-            rate: options.agentRate,
-            seconds,
-          });
-          log(`${describeStep(step)} | telegram sendMessage ${step.telegramSends}`);
-          steps[kind].push(step);
-        }
-      }
-      const finish = async (kind: Kind): Promise<Measured> => {
-        const background = await backgroundCpu(sides[kind].target);
-        log(
-          `${kind.padEnd(7)} no traffic: server CPU ${(background * 1000).toFixed(1)} ms per second`,
-        );
-        return { ...combineSteps(steps[kind]), background };
-      };
-      return { bare: await finish("bare"), fiko: await finish("fiko") };
-    }),
-  );
+  // Warm-up, not counted: 500 messages. At 10 msg/s alone, 10 messages left the server's code
+  // in the interpreter and its compiler was 14% of the window's CPU.
+  const warm = ({ target, fleet }: Side) =>
+    runStep(target, fleet, { ...PLAN(options), rate: 100, seconds: 5 }).then(() => {});
+  return withBothFleets(options, warm, async (sides) => {
+    const seconds = (options.quick ? 5 : 20) / options.rounds;
+    const steps = await inTurns(options.rounds, async (kind) => {
+      const { target, fleet } = sides[kind];
+      const step = await runStep(target, fleet, {
+        ...PLAN(options),
+        rate: options.agentRate,
+        seconds,
+      });
+      log(`${describeStep(step)} | telegram sendMessage ${step.telegramSends}`);
+      return step;
+    });
+    const finish = async (kind: Kind): Promise<Measured> => {
+      const background = await backgroundCpu(sides[kind].target);
+      log(
+        `${kind.padEnd(7)} no traffic: server CPU ${(background * 1000).toFixed(1)} ms per second`,
+      );
+      return { ...combineSteps(steps[kind]), background };
+    };
+    return { bare: await finish("bare"), fiko: await finish("fiko") };
+  });
 }
 
 export async function agents(options: Options, log: Log): Promise<Row[]> {

@@ -2,7 +2,7 @@ import { connect as openSocket } from "../lib/fleet.js";
 import type { Options } from "../lib/options.js";
 import { runQueueWait } from "../lib/proc.js";
 import { type Row, ratio, thousands, verdict } from "../lib/rows.js";
-import { type Kind, type Log, withTarget } from "../lib/session.js";
+import { inTurns, type Kind, type Log, withTarget } from "../lib/session.js";
 import { inParallel, spread } from "../lib/stats.js";
 import type { Target } from "../lib/targets.js";
 
@@ -89,26 +89,24 @@ const emptyStorm = (kind: Kind): Storm => ({
 
 /**
  * Both servers run at once (the idle one costs its core next to nothing) and take turns in
- * rounds, in the order bare, Fiko, Fiko, bare, bare, Fiko, ...: the machine's speed drifts
- * over minutes here, and one storm each, a minute apart, measured the drift as much as the
- * servers (the ratio of single runs ranged from 0.29x to 0.75x). Figures are over all rounds.
+ * rounds (see `inTurns`): the ratio of single storms a minute apart ranged from 0.29x to
+ * 0.75x. Figures are over all rounds; each round's ratio is logged.
  */
-async function storms(options: Options, log: Log): Promise<{ bare: Storm; fiko: Storm }> {
-  return withTarget(options, "bare", (bareTarget) =>
-    withTarget(options, "fiko", async (fikoTarget) => {
-      const targets = { bare: bareTarget, fiko: fikoTarget };
+async function storms(options: Options, log: Log): Promise<Record<Kind, Storm>> {
+  return withTarget(options, "bare", (bare) =>
+    withTarget(options, "fiko", async (fiko) => {
+      const targets = { bare, fiko };
       const result = { bare: emptyStorm("bare"), fiko: emptyStorm("fiko") };
       for (const kind of ["bare", "fiko"] as const) {
         await seed(targets[kind], options);
         await connectMany(targets[kind], options, Math.min(500, options.connects)); // warm-up
       }
-      for (let i = 0; i < options.rounds; i++) {
-        const order = i % 2 === 0 ? (["bare", "fiko"] as const) : (["fiko", "bare"] as const);
-        const rates: Record<Kind, number> = { bare: 0, fiko: 0 };
-        for (const kind of order)
-          rates[kind] = await round(targets[kind], options, result[kind], log);
-        log(`round ${i + 1} of ${options.rounds}: Fiko / bare ${ratio(rates.fiko, rates.bare)}`);
-      }
+      const rates = await inTurns(options.rounds, (kind) =>
+        round(targets[kind], options, result[kind], log),
+      );
+      rates.fiko.forEach((rate, i) => {
+        log(`round ${i + 1} of ${options.rounds}: Fiko / bare ${ratio(rate, rates.bare[i] ?? 0)}`);
+      });
       return result;
     }),
   );

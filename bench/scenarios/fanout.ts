@@ -1,4 +1,5 @@
 import {
+  combineSteps,
   describeStep,
   findMax,
   type MaxSearch,
@@ -8,7 +9,7 @@ import {
 } from "../lib/load-step.js";
 import type { Options } from "../lib/options.js";
 import { type Row, ratio, thousands, verdict, waitRow } from "../lib/rows.js";
-import { type Kind, type Log, withFleet, withTarget } from "../lib/session.js";
+import { inTurns, type Kind, type Log, type Side, withBothFleets } from "../lib/session.js";
 
 // Customer messages in as Telegram webhooks, round robin over the conversations; out to every
 // chat socket of the conversation and to the owner's list socket. One fixed-rate step gives
@@ -19,33 +20,43 @@ interface Measured {
   max: MaxSearch | undefined;
 }
 
-async function measure(options: Options, kind: Kind, log: Log): Promise<Measured> {
-  return withTarget(options, kind, (target) =>
-    withFleet(target, options, async (fleet) => {
-      const plan = { conversations: options.conversations, mode: "webhook" as const };
-      // Warm-up (JIT, caches, first writes), not counted: 3 s at the window's rate. After 1 s
-      // at 100 msg/s, V8's optimizing compiler was still 12% of the window's CPU (perf).
-      await runStep(target, fleet, { ...plan, rate: options.rate, seconds: 3 });
-      const fixed = await runStep(target, fleet, {
+/**
+ * The fixed-rate window in turns (see `inTurns`), `options.rounds` rounds per server whose
+ * figures are added up; then, with --find-max, each server's search, one after the other.
+ */
+async function measure(options: Options, log: Log): Promise<Record<Kind, Measured>> {
+  const plan = { conversations: options.conversations, mode: "webhook" as const };
+  // Warm-up (JIT, caches, first writes), not counted: 3 s at the window's rate. After 1 s at
+  // 100 msg/s, V8's optimizing compiler was still 12% of the window's CPU (perf).
+  const warm = ({ target, fleet }: Side) =>
+    runStep(target, fleet, { ...plan, rate: options.rate, seconds: 3 }).then(() => {});
+  return withBothFleets(options, warm, async (sides) => {
+    const windows = await inTurns(options.rounds, async (kind) => {
+      const { target, fleet } = sides[kind];
+      const step = await runStep(target, fleet, {
         ...plan,
         rate: options.rate,
-        seconds: options.seconds,
+        seconds: options.seconds / options.rounds,
       });
-      log(describeStep(fixed));
-      const max = options.findMax
-        ? await findMax(target, fleet, RATES, { ...plan, seconds: options.stepSeconds }, log)
-        : undefined;
-      return { fixed, max };
-    }),
-  );
+      log(describeStep(step));
+      return step;
+    });
+    const search = async (kind: Kind) => {
+      const { target, fleet } = sides[kind];
+      const base = { ...plan, seconds: options.stepSeconds };
+      return options.findMax ? findMax(target, fleet, RATES, base, log) : undefined;
+    };
+    const bare = { fixed: combineSteps(windows.bare), max: await search("bare") };
+    const fiko = { fixed: combineSteps(windows.fiko), max: await search("fiko") };
+    return { bare, fiko };
+  });
 }
 
 export async function fanout(options: Options, log: Log): Promise<Row[]> {
   log(
-    `fanout: ${options.conversations} conversations x ${options.perConversation} chat sockets + 1 list socket, webhooks in`,
+    `fanout: ${options.conversations} conversations x ${options.perConversation} chat sockets + 1 list socket, webhooks in; the ${options.rate} msg/s window in ${options.rounds} rounds per server`,
   );
-  const bare = await measure(options, "bare", log);
-  const fiko = await measure(options, "fiko", log);
+  const { bare, fiko } = await measure(options, log);
   const rate = options.rate;
   const perCpu = fiko.fixed.deliveriesPerCpuSecond / (bare.fixed.deliveriesPerCpuSecond || 1);
   const rows: Row[] = [

@@ -110,7 +110,7 @@ export function parseOptions(argv: string[]): Options | undefined {
     perConversation: number(values.sockets, 20),
     agentRate: number(values["agent-rate"], 10),
     connects: number(values.connects, quick ? 300 : 3000),
-    rounds: Math.round(number(values.rounds, quick ? 2 : 4)),
+    rounds: Math.max(1, Math.round(number(values.rounds, quick ? 2 : 4))),
     idleLevels: (values.idle ?? (quick ? "500,1000" : "5000,10000"))
       .split(",")
       .map((v) => number(v, 0)),

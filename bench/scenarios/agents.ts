@@ -34,14 +34,16 @@ async function measure(options: Options, log: Log): Promise<Record<Kind, Measure
     runStep(target, fleet, { ...PLAN(options), rate: 100, seconds: 5 }).then(() => {});
   return withBothFleets(options, warm, async (sides) => {
     const seconds = (options.quick ? 5 : 20) / options.rounds;
-    const steps = await inTurns(options.rounds, async (kind) => {
+    const steps = await inTurns(options.rounds, async (kind, counted) => {
       const { target, fleet } = sides[kind];
       const step = await runStep(target, fleet, {
         ...PLAN(options),
         rate: options.agentRate,
         seconds,
       });
-      log(`${describeStep(step)} | telegram sendMessage ${step.telegramSends}`);
+      log(
+        `${describeStep(step)} | telegram sendMessage ${step.telegramSends}${counted ? "" : " (not counted)"}`,
+      );
       return step;
     });
     const finish = async (kind: Kind): Promise<Measured> => {

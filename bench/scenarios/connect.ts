@@ -101,16 +101,12 @@ async function storms(options: Options, log: Log): Promise<Record<Kind, Storm>> 
         await seed(targets[kind], options);
         await connectMany(targets[kind], options, Math.min(500, options.connects)); // warm-up
       }
-      // One round in turns, not counted: the first round after Fiko's seeding and warm-up was
-      // both servers' slowest in every run (the bare server about 2,000 connects per
-      // CPU-second against 2,800 to 3,800 later, with a run-queue wait five times the later
-      // rounds'), also after a full round of warm-up or 3 s of quiet; being first, the bare
-      // server took more of it than Fiko.
       const uncounted = { bare: emptyStorm("bare"), fiko: emptyStorm("fiko") };
       const aside = (line: string) => log(`${line} (not counted)`);
-      await inTurns(1, (kind) => round(targets[kind], options, uncounted[kind], aside));
-      const rates = await inTurns(options.rounds, (kind) =>
-        round(targets[kind], options, result[kind], log),
+      const rates = await inTurns(options.rounds, (kind, counted) =>
+        counted
+          ? round(targets[kind], options, result[kind], log)
+          : round(targets[kind], options, uncounted[kind], aside),
       );
       rates.fiko.forEach((rate, i) => {
         log(`round ${i + 1} of ${options.rounds}: Fiko / bare ${ratio(rate, rates.bare[i] ?? 0)}`);

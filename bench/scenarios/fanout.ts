@@ -31,14 +31,14 @@ async function measure(options: Options, log: Log): Promise<Record<Kind, Measure
   const warm = ({ target, fleet }: Side) =>
     runStep(target, fleet, { ...plan, rate: options.rate, seconds: 3 }).then(() => {});
   return withBothFleets(options, warm, async (sides) => {
-    const windows = await inTurns(options.rounds, async (kind) => {
+    const windows = await inTurns(options.rounds, async (kind, counted) => {
       const { target, fleet } = sides[kind];
       const step = await runStep(target, fleet, {
         ...plan,
         rate: options.rate,
         seconds: options.seconds / options.rounds,
       });
-      log(describeStep(step));
+      log(`${describeStep(step)}${counted ? "" : " (not counted)"}`);
       return step;
     });
     const search = async (kind: Kind) => {

@@ -76,6 +76,12 @@ export async function withBothFleets<T>(
  * after the warm-ups was both servers' slowest in every connect and fan-out run, the bare
  * server's most (it goes first), also after a full round of warm-up or 3 s of quiet.
  */
+/** The log of one round of `inTurns`: the uncounted round's lines say so. */
+export const roundLog =
+  (log: Log, counted: boolean): Log =>
+  (line) =>
+    log(counted ? line : `${line} (not counted)`);
+
 export async function inTurns<T>(
   rounds: number,
   run: (kind: Kind, counted: boolean) => Promise<T>,

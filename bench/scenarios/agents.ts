@@ -7,7 +7,14 @@ import {
 } from "../lib/load-step.js";
 import type { Options } from "../lib/options.js";
 import { type Row, ratio, verdict, waitRow } from "../lib/rows.js";
-import { inTurns, type Kind, type Log, type Side, withBothFleets } from "../lib/session.js";
+import {
+  inTurns,
+  type Kind,
+  type Log,
+  roundLog,
+  type Side,
+  withBothFleets,
+} from "../lib/session.js";
 
 // Agents typing: `chat_message` frames in at a steady rate (round robin over conversations and
 // over each conversation's sockets), out to every chat socket of the conversation. On Fiko each
@@ -17,33 +24,27 @@ import { inTurns, type Kind, type Log, type Side, withBothFleets } from "../lib/
 
 type Measured = StepResult & { background: number };
 
-const PLAN = (options: Options) => ({
-  conversations: options.conversations,
-  mode: "agent" as const,
-});
-
 /**
  * Both servers with their sockets open, taking turns in rounds of equal length (see
  * `inTurns`): single windows a minute apart measured the machine's drift too (the bare
  * server's own p99 ranged from 3.2 to 13.5 ms over runs). Figures are over all rounds.
  */
 async function measure(options: Options, log: Log): Promise<Record<Kind, Measured>> {
+  const plan = { conversations: options.conversations, mode: "agent" as const };
   // Warm-up, not counted: 500 messages. At 10 msg/s alone, 10 messages left the server's code
   // in the interpreter and its compiler was 14% of the window's CPU.
   const warm = ({ target, fleet }: Side) =>
-    runStep(target, fleet, { ...PLAN(options), rate: 100, seconds: 5 }).then(() => {});
+    runStep(target, fleet, { ...plan, rate: 100, seconds: 5 }).then(() => {});
   return withBothFleets(options, warm, async (sides) => {
     const seconds = (options.quick ? 5 : 20) / options.rounds;
     const steps = await inTurns(options.rounds, async (kind, counted) => {
       const { target, fleet } = sides[kind];
       const step = await runStep(target, fleet, {
-        ...PLAN(options),
+        ...plan,
         rate: options.agentRate,
         seconds,
       });
-      log(
-        `${describeStep(step)} | telegram sendMessage ${step.telegramSends}${counted ? "" : " (not counted)"}`,
-      );
+      roundLog(log, counted)(`${describeStep(step)} | telegram sendMessage ${step.telegramSends}`);
       return step;
     });
     const finish = async (kind: Kind): Promise<Measured> => {

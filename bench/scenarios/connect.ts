@@ -2,7 +2,7 @@ import { connect as openSocket } from "../lib/fleet.js";
 import type { Options } from "../lib/options.js";
 import { runQueueWait } from "../lib/proc.js";
 import { type Row, ratio, thousands, verdict } from "../lib/rows.js";
-import { inTurns, type Kind, type Log, withTarget } from "../lib/session.js";
+import { inTurns, type Kind, type Log, roundLog, withTarget } from "../lib/session.js";
 import { inParallel, spread } from "../lib/stats.js";
 import type { Target } from "../lib/targets.js";
 
@@ -101,13 +101,10 @@ async function storms(options: Options, log: Log): Promise<Record<Kind, Storm>> 
         await seed(targets[kind], options);
         await connectMany(targets[kind], options, Math.min(500, options.connects)); // warm-up
       }
-      const uncounted = { bare: emptyStorm("bare"), fiko: emptyStorm("fiko") };
-      const aside = (line: string) => log(`${line} (not counted)`);
-      const rates = await inTurns(options.rounds, (kind, counted) =>
-        counted
-          ? round(targets[kind], options, result[kind], log)
-          : round(targets[kind], options, uncounted[kind], aside),
-      );
+      const rates = await inTurns(options.rounds, (kind, counted) => {
+        const into = counted ? result[kind] : emptyStorm(kind);
+        return round(targets[kind], options, into, roundLog(log, counted));
+      });
       rates.fiko.forEach((rate, i) => {
         log(`round ${i + 1} of ${options.rounds}: Fiko / bare ${ratio(rate, rates.bare[i] ?? 0)}`);
       });

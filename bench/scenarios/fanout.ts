@@ -9,7 +9,14 @@ import {
 } from "../lib/load-step.js";
 import type { Options } from "../lib/options.js";
 import { type Row, ratio, thousands, verdict, waitRow } from "../lib/rows.js";
-import { inTurns, type Kind, type Log, type Side, withBothFleets } from "../lib/session.js";
+import {
+  inTurns,
+  type Kind,
+  type Log,
+  roundLog,
+  type Side,
+  withBothFleets,
+} from "../lib/session.js";
 
 // Customer messages in as Telegram webhooks, round robin over the conversations; out to every
 // chat socket of the conversation and to the owner's list socket. One fixed-rate step gives
@@ -38,7 +45,7 @@ async function measure(options: Options, log: Log): Promise<Record<Kind, Measure
         rate: options.rate,
         seconds: options.seconds / options.rounds,
       });
-      log(`${describeStep(step)}${counted ? "" : " (not counted)"}`);
+      roundLog(log, counted)(describeStep(step));
       return step;
     });
     const search = async (kind: Kind) => {

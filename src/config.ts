@@ -80,6 +80,7 @@ const schema = z
       .default("info"),
     WS_PING_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
     WS_RATE_LIMIT: z.coerce.number().int().min(0).default(100),
+    WS_GROUP_LINGER_MS: z.coerce.number().int().min(0).default(10_000),
     DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
     DELIVERY_BASE_DELAY_MS: z.coerce.number().int().positive().default(1000),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
@@ -154,6 +155,8 @@ export interface Config {
   wsPingIntervalMs: number;
   /** Frames a socket may send per 10 seconds; 0 for no limit. */
   wsRateLimit: number;
+  /** How long a conversation stays subscribed after its last chat socket left (ms). */
+  wsGroupLingerMs: number;
   deliveryMaxAttempts: number;
   deliveryBaseDelayMs: number;
   shutdownGraceMs: number;
@@ -262,6 +265,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     logLevel: e.LOG_LEVEL,
     wsPingIntervalMs: e.WS_PING_INTERVAL_MS,
     wsRateLimit: e.WS_RATE_LIMIT,
+    wsGroupLingerMs: e.WS_GROUP_LINGER_MS,
     deliveryMaxAttempts: e.DELIVERY_MAX_ATTEMPTS,
     deliveryBaseDelayMs: e.DELIVERY_BASE_DELAY_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

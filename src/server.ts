@@ -101,6 +101,7 @@ export async function createServer(
     bus,
     store,
     log,
+    groupLingerMs: config.wsGroupLingerMs,
     onFanout: (committedAt) => metrics.fanoutWritten(committedAt),
   });
   if (options.platforms !== false) {

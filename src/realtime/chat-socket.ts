@@ -10,6 +10,7 @@ import type { FrameRateLimit } from "./frame-rate-limit.js";
 import { chatEstablishedFrame, chatMessageFrame, messagesFrame } from "./frames.js";
 import type { Gateway } from "./gateway.js";
 import { errorFrame, PAGE_LIMIT_DEFAULT, parseChatFrame } from "./protocol.js";
+import { sendRecent } from "./recent-snapshots.js";
 import type { SocketAdmission } from "./socket-admission.js";
 import type { MemberOptions, SocketMember } from "./socket-member.js";
 
@@ -77,7 +78,7 @@ function chatHandshake(
       );
     }
     // Join before reading the snapshot: frames stored meanwhile are held, none is missed.
-    await gateway.joinConversation(conversationId, member);
+    const recent = await gateway.joinConversation(conversationId, member);
     // The customer was read with the conversation a moment ago: the snapshot reuses it.
     const { customer } = conversation;
     if (afterSeq !== undefined && afterSeq !== null) {
@@ -89,9 +90,9 @@ function chatHandshake(
       member.send(messagesFrame("recent_messages", page.messages, page.hasMore, { resumed: true }));
       member.goLive(page.messages.at(-1)?.seq ?? Math.min(afterSeq, conversation.lastSeq));
     } else {
-      const page = await chat.readMessages(conversationId, { limit: RECENT_LIMIT, customer });
-      member.send(messagesFrame("recent_messages", page.messages, page.hasMore));
-      member.goLive(page.messages.at(-1)?.seq ?? 0);
+      await sendRecent(recent, customer, member, () =>
+        chat.readMessages(conversationId, { limit: RECENT_LIMIT, customer }),
+      );
     }
     return { user, expiresAt };
   };

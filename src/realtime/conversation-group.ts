@@ -8,6 +8,9 @@ import type { SocketMember } from "./socket-member.js";
 /** Reads stored messages with seq > afterSeq, oldest first (the store's `after`). */
 export type FetchAfter = (conversationId: string, afterSeq: number) => Promise<Message[]>;
 
+// Process-wide, so that a group made again for the same conversation never repeats a version.
+let lastVersion = 0;
+
 /**
  * This process's sockets of one conversation. Messages may arrive out of `seq` order (several
  * writers, several processes) or not at all (a bus outage); the group releases them strictly in
@@ -22,6 +25,14 @@ export class ConversationGroup {
   private filling = false;
   /** A catch-up asked for while a fill was reading: that read may predate what it must find. */
   private refill = false;
+  /**
+   * Changed by everything that may change what the store shows of the conversation: an event
+   * (typing aside), a message accepted from a gap fill, a catch-up. A snapshot read under one
+   * version is exact while the version stays (see `recent-snapshots.ts`).
+   */
+  version = ++lastVersion;
+  /** Set by `stop`: the group's subscription is gone, nothing it knew stays exact. */
+  stopped = false;
 
   constructor(
     readonly conversationId: string,
@@ -40,6 +51,7 @@ export class ConversationGroup {
   }
 
   onEvent(event: ConversationEvent): void {
+    if (event.kind !== "typing") this.version = ++lastVersion;
     if (event.kind === "message_created") {
       this.accept(event.message);
       return;
@@ -51,16 +63,19 @@ export class ConversationGroup {
 
   /** After a bus outage: read whatever was stored past what we released. */
   catchUp(): void {
+    this.version = ++lastVersion;
     void this.fill();
   }
 
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.gapTimer);
     this.gapTimer = undefined;
     this.held.clear();
   }
 
   private accept(message: Message): void {
+    this.version = ++lastVersion;
     if (this.delivered !== undefined && message.seq <= this.delivered) return;
     this.held.set(message.seq, message);
     this.release();

@@ -12,6 +12,7 @@ import type { CloseCode } from "./close-codes.js";
 import { ConversationGroup } from "./conversation-group.js";
 import { ExpirySchedule } from "./expiry-schedule.js";
 import { frameFor } from "./frames.js";
+import { type RecentSlot, RecentSnapshots } from "./recent-snapshots.js";
 import { SharedFrame } from "./shared-frame.js";
 import type { SocketMember } from "./socket-member.js";
 
@@ -21,6 +22,15 @@ interface Entry<G> {
   group: G;
   ready: Promise<void>;
   unsubscribe: Promise<Unsubscribe | undefined>;
+}
+
+/** A conversation's entry: it may outlive its last socket by the linger time. */
+interface ConversationEntry extends Entry<ConversationGroup> {
+  /** Set while the bus subscription is active: a kept snapshot is exact only then. */
+  subscribed: boolean;
+  /** When the last socket left (performance.now()), while none is connected. */
+  emptySince: number | undefined;
+  lingerTimer: NodeJS.Timeout | undefined;
 }
 
 /** List sockets of one owner: every event becomes one frame for all of them. */
@@ -38,11 +48,15 @@ export class OwnerGroup {
  * local sockets, dropped when the last one leaves. Knows sockets only as `SocketMember`s.
  */
 export class Gateway {
-  private readonly conversations = new Map<string, Entry<ConversationGroup>>();
+  private readonly conversations = new Map<string, ConversationEntry>();
   private readonly owners = new Map<number, Entry<OwnerGroup>>();
   private readonly members = new Set<SocketMember>();
   /** Closes each socket with 4001 when its access token expires. */
   private readonly expiries = new ExpirySchedule();
+  /** Set by `closeAll`: conversations left from then on are let go at once. */
+  private closing = false;
+  /** The `recent_messages` frames of subscribed conversations, exact while kept. */
+  readonly snapshots = new RecentSnapshots();
 
   constructor(
     private readonly deps: {
@@ -50,6 +64,11 @@ export class Gateway {
       store: Store;
       log: Logger;
       gapWaitMs?: number;
+      /**
+       * How long a conversation stays subscribed, its snapshot kept, after its last socket
+       * left: a reload, a reconnect or a switch back then costs no subscription and no read.
+       */
+      groupLingerMs: number;
       /** Fan-out delay of each message released to local sockets (metrics). */
       onFanout?: (committedAt: number) => void;
     },
@@ -85,8 +104,11 @@ export class Gateway {
     this.expiries.remove(member);
   }
 
-  /** Resolves when the member will receive every message stored after the snapshot it reads next. */
-  async joinConversation(conversationId: string, member: SocketMember): Promise<void> {
+  /**
+   * Resolves when the member will receive every message stored after the snapshot it reads
+   * next, with the conversation's kept snapshot.
+   */
+  async joinConversation(conversationId: string, member: SocketMember): Promise<RecentSlot> {
     let entry = this.conversations.get(conversationId);
     if (!entry) {
       const group = new ConversationGroup(
@@ -100,22 +122,74 @@ export class Gateway {
       const subscribed = this.subscribe(conversationTopic(conversationId), (event) =>
         group.onEvent(event as ConversationEvent),
       );
-      const ready = subscribed.then(async () => {
-        group.start((await this.deps.store.conversations.lastSeq(conversationId)) ?? 0);
-      });
-      entry = { group, ready, unsubscribe: subscribed };
+      const created: ConversationEntry = {
+        group,
+        ready: subscribed.then(async (unsubscribe) => {
+          group.start((await this.deps.store.conversations.lastSeq(conversationId)) ?? 0);
+          created.subscribed = unsubscribe !== undefined;
+        }),
+        unsubscribe: subscribed,
+        subscribed: false,
+        emptySince: undefined,
+        lingerTimer: undefined,
+      };
+      entry = created;
       this.conversations.set(conversationId, entry);
     }
     entry.group.members.add(member);
+    entry.emptySince = undefined;
     await entry.ready;
+    return this.recentSlot(conversationId, entry);
   }
 
   leaveConversation(conversationId: string, member: SocketMember): void {
     const entry = this.conversations.get(conversationId);
     if (!entry?.group.members.delete(member) || entry.group.members.size > 0) return;
-    this.conversations.delete(conversationId);
+    const { groupLingerMs } = this.deps;
+    if (groupLingerMs === 0 || this.closing) {
+      this.dropConversation(conversationId, entry);
+      return;
+    }
+    entry.emptySince = performance.now();
+    // One timer per lingering conversation, not one per leave: it looks again when it fires.
+    entry.lingerTimer ??= this.lingerCheck(conversationId, entry, groupLingerMs);
+  }
+
+  private lingerCheck(conversationId: string, entry: ConversationEntry, waitMs: number) {
+    const timer = setTimeout(() => {
+      entry.lingerTimer = undefined;
+      if (entry.emptySince === undefined) return; // a socket came back
+      const left = entry.emptySince + this.deps.groupLingerMs - performance.now();
+      if (left > 0) entry.lingerTimer = this.lingerCheck(conversationId, entry, left);
+      else this.dropConversation(conversationId, entry);
+    }, waitMs);
+    timer.unref();
+    return timer;
+  }
+
+  private dropConversation(conversationId: string, entry: ConversationEntry): void {
+    clearTimeout(entry.lingerTimer);
+    entry.lingerTimer = undefined;
+    if (this.conversations.get(conversationId) === entry) this.conversations.delete(conversationId);
+    this.snapshots.delete(conversationId);
     entry.group.stop();
     void this.release(entry);
+  }
+
+  private recentSlot(conversationId: string, entry: ConversationEntry): RecentSlot {
+    const { group } = entry;
+    // Taken now, before the snapshot is read: an event during the read changes it.
+    const version = group.version;
+    const snapshots = this.snapshots;
+    return {
+      cached: (customer) =>
+        entry.subscribed ? snapshots.get(conversationId, group.version, customer) : undefined,
+      keep: (customer, snapshot) => {
+        if (entry.subscribed && group.version === version && !group.stopped) {
+          snapshots.keep(conversationId, version, customer, snapshot);
+        }
+      },
+    };
   }
 
   async joinOwner(
@@ -155,8 +229,13 @@ export class Gateway {
   }
 
   closeAll(code: CloseCode): void {
+    this.closing = true;
     this.expiries.stop();
     for (const member of this.members) member.close(code);
+    // Lingering conversations have no socket to close: let them go now.
+    for (const [id, entry] of this.conversations) {
+      if (entry.group.members.size === 0) this.dropConversation(id, entry);
+    }
   }
 
   /** The bus came back after an outage: catch every group up from the store. */

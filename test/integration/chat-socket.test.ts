@@ -409,6 +409,79 @@ describe("chat socket", () => {
     });
   });
 
+  describe("reconnecting", () => {
+    // A conversation stays subscribed after its last socket left, and its snapshot is kept in
+    // memory: every reconnect below comes within a second, while the previous frame is kept.
+    type Shown = { seq: number; content: string; is_answered: boolean; first_name: string };
+    const shown = (recent: Record<string, unknown>): Shown[] =>
+      (
+        recent.messages as Array<{
+          seq: number;
+          content: string;
+          is_answered: boolean;
+          customer: { first_name: string };
+        }>
+      ).map((m) => ({
+        seq: m.seq,
+        content: m.content,
+        is_answered: m.is_answered,
+        first_name: m.customer.first_name,
+      }));
+    const reconnect = async (conversationId: string) => {
+      const { client, recent } = await openChat(server, conversationId, alice.access);
+      await client.close();
+      return shown(recent);
+    };
+
+    it("a reconnect's snapshot shows every change since the previous one", async () => {
+      const customer = { externalId: "7010", firstName: "Ann" };
+      const first = await ingest(server, alice.id, "k1", customer, { externalMessageId: "k-1" });
+      const id = first.conversation.id;
+      const k1 = { seq: 1, content: "k1", is_answered: false, first_name: "Ann" };
+      assert.deepEqual(await reconnect(id), [k1]);
+      assert.deepEqual(await reconnect(id), [k1]);
+
+      // A message stored while no socket is open.
+      await ingest(server, alice.id, "k2", customer, { channelId: first.channelId });
+      const k2 = { seq: 2, content: "k2", is_answered: false, first_name: "Ann" };
+      assert.deepEqual(await reconnect(id), [k1, k2]);
+
+      // An edit (message_updated).
+      await server.server.chat.editCustomerMessage({
+        channelId: first.channelId,
+        customerExternalId: "7010",
+        externalMessageId: "k-1",
+        content: "k1 (edited)",
+      });
+      const edited = { ...k1, content: "k1 (edited)" };
+      assert.deepEqual(await reconnect(id), [edited, k2]);
+
+      // The customer's profile, which changes without any event of the conversation.
+      await server.server.store.customers.updateProfile(first.conversation.customer.id, {
+        firstName: "Anna",
+      });
+      assert.deepEqual(await reconnect(id), [
+        { ...edited, first_name: "Anna" },
+        { ...k2, first_name: "Anna" },
+      ]);
+
+      // An agent's answer marks the customer's messages answered.
+      const { client } = await openChat(server, id, alice.access);
+      client.send({ type: "chat_message", content: "on it" });
+      await client.next("chat_message");
+      await client.close();
+      const after = await reconnect(id);
+      assert.deepEqual(after.slice(0, 2), [
+        { ...edited, first_name: "Anna", is_answered: true },
+        { ...k2, first_name: "Anna", is_answered: true },
+      ]);
+      assert.deepEqual(
+        after.slice(2).map((m) => [m.seq, m.content]),
+        [[3, "on it"]],
+      );
+    });
+  });
+
   describe("resume", () => {
     it("after_seq carries exactly the missed messages, then live ones", async () => {
       const first = await ingest(server, alice.id, "r1", { externalId: "8001" });

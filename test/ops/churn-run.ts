@@ -31,7 +31,13 @@ process.on("warning", () => {
 });
 
 const server = await startServer({
-  env: { MAX_SOCKETS_PER_USER: "200", WS_CONNECT_RATE_LIMIT: "0", WS_PING_INTERVAL_MS: "60000" },
+  env: {
+    MAX_SOCKETS_PER_USER: "200",
+    WS_CONNECT_RATE_LIMIT: "0",
+    WS_PING_INTERVAL_MS: "60000",
+    // Lingering groups are part of the churn: each must be let go, its timer with it.
+    WS_GROUP_LINGER_MS: "200",
+  },
 });
 const user = await registerUser(server);
 const { conversation } = await ingest(server, user.id, "churn");

@@ -39,6 +39,7 @@ describe("loadConfig", () => {
         logLevel: "info",
         wsPingIntervalMs: 30000,
         wsRateLimit: 100,
+        wsGroupLingerMs: 10000,
         deliveryMaxAttempts: 8,
         deliveryBaseDelayMs: 1000,
         shutdownGraceMs: 10000,

@@ -264,5 +264,6 @@ it("every socket shows the store exactly, whatever kept snapshot it was given", 
     },
   );
   console.log(`figure: ${served.kept} of ${served.connects} connects served a kept snapshot`);
-  assert.ok(served.kept > served.connects / 10);
+  // About one connect in seven is; far fewer would mean the property no longer tests the frame.
+  assert.ok(served.kept > served.connects / 20);
 });

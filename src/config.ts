@@ -80,7 +80,8 @@ const schema = z
       .default("info"),
     WS_PING_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
     WS_RATE_LIMIT: z.coerce.number().int().min(0).default(100),
-    WS_GROUP_LINGER_MS: z.coerce.number().int().min(0).default(10_000),
+    // At most an hour: a timer longer than 2^31 - 1 ms would fire at once, over and over.
+    WS_GROUP_LINGER_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
     DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
     DELIVERY_BASE_DELAY_MS: z.coerce.number().int().positive().default(1000),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),

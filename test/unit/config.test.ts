@@ -154,6 +154,13 @@ describe("loadConfig", () => {
     refuses({ METRICS_TOKEN: "short" }, "METRICS_TOKEN:");
   });
 
+  it("reads WS_GROUP_LINGER_MS from 0 to an hour, and refuses more", () => {
+    assert.equal(loadConfig({ WS_GROUP_LINGER_MS: "0" }).wsGroupLingerMs, 0);
+    assert.equal(loadConfig({ WS_GROUP_LINGER_MS: "3600000" }).wsGroupLingerMs, 3_600_000);
+    refuses({ WS_GROUP_LINGER_MS: "3600001" }, "WS_GROUP_LINGER_MS:");
+    refuses({ WS_GROUP_LINGER_MS: "-1" }, "WS_GROUP_LINGER_MS:");
+  });
+
   it("makes automatic answers available only with a base URL and a model", () => {
     assert.equal(loadConfig({ AI_BASE_URL: "http://127.0.0.1:11434/v1" }).ai, undefined);
     assert.equal(loadConfig({ AI_MODEL: "llama3.2" }).ai, undefined);

@@ -45,7 +45,8 @@ export class OwnerGroup {
 
 /**
  * This process's side of the fan-out: a bus subscription per conversation or owner that has
- * local sockets, dropped when the last one leaves. Knows sockets only as `SocketMember`s.
+ * local sockets, dropped when the last one leaves (a conversation's after `groupLingerMs`).
+ * Knows sockets only as `SocketMember`s.
  */
 export class Gateway {
   private readonly conversations = new Map<string, ConversationEntry>();
@@ -56,7 +57,7 @@ export class Gateway {
   /** Set by `closeAll`: conversations left from then on are let go at once. */
   private closing = false;
   /** The `recent_messages` frames of subscribed conversations, exact while kept. */
-  readonly snapshots = new RecentSnapshots();
+  private readonly snapshots = new RecentSnapshots();
 
   constructor(
     private readonly deps: {

@@ -51,11 +51,11 @@ export class ConversationGroup {
   }
 
   onEvent(event: ConversationEvent): void {
-    if (event.kind !== "typing") this.version = ++lastVersion;
     if (event.kind === "message_created") {
       this.accept(event.message);
       return;
     }
+    if (event.kind !== "typing") this.version = ++lastVersion;
     const frame = new SharedFrame(frameFor(event));
     const skip = event.kind === "typing" ? event.originSocketId : undefined;
     for (const member of this.members) if (member.id !== skip) member.deliver(frame);

@@ -67,6 +67,12 @@ export async function withBothFleets<T>(
   return open("bare", (bare) => open("fiko", (fiko) => use({ bare, fiko })));
 }
 
+/** The log of one round of `inTurns`: the uncounted round's lines say so. */
+export const roundLog =
+  (log: Log, counted: boolean): Log =>
+  (line) =>
+    log(counted ? line : `${line} (not counted)`);
+
 /**
  * `rounds` rounds of `run` for each server, in the order bare, Fiko, Fiko, bare, bare, ...:
  * this machine's speed drifts over minutes, and one window per server, a minute apart,
@@ -76,12 +82,6 @@ export async function withBothFleets<T>(
  * after the warm-ups was both servers' slowest in every connect and fan-out run, the bare
  * server's most (it goes first), also after a full round of warm-up or 3 s of quiet.
  */
-/** The log of one round of `inTurns`: the uncounted round's lines say so. */
-export const roundLog =
-  (log: Log, counted: boolean): Log =>
-  (line) =>
-    log(counted ? line : `${line} (not counted)`);
-
 export async function inTurns<T>(
   rounds: number,
   run: (kind: Kind, counted: boolean) => Promise<T>,
